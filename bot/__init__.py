@@ -1,0 +1,1 @@
+"""bookbot core: everything that is neither Telegram I/O nor SQL."""

@@ -1,0 +1,1 @@
+"""Google adapter: OAuth (google-auth-oauthlib) and Calendar v3 calls (aiogoogle)."""

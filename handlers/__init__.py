@@ -1,0 +1,1 @@
+"""Telegram I/O: parse updates, call services in bot/, render replies."""

@@ -1,0 +1,1 @@
+"""SQLite storage: connection, versioned migrations and repositories returning dataclasses."""

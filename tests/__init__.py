@@ -1,0 +1,1 @@
+"""bookbot tests."""
