@@ -1,0 +1,70 @@
+"""Business-wide settings (name, address, zone, booking rules) as stored in the database.
+
+The time zone falls back to `BUSINESS_TIMEZONE` from the environment until the setup file
+or an admin sets one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, replace
+from datetime import timedelta
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+ContactField = Literal["no", "optional", "required"]
+_CONTACT_CHOICES = ("no", "optional", "required")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BusinessSettings:
+    """How the business takes bookings."""
+
+    name: str = "bookbot"
+    address: str = ""
+    timezone: str = "UTC"
+    horizon_days: int = 30
+    min_notice: timedelta = field(default=timedelta(hours=2))
+    slot_step: timedelta = field(default=timedelta(minutes=15))
+    cancellation_cutoff: timedelta = field(default=timedelta(hours=24))
+    ask_phone: ContactField = "optional"
+    ask_email: ContactField = "optional"
+
+    def __post_init__(self) -> None:
+        ZoneInfo(self.timezone)
+        if not 1 <= self.horizon_days <= 366:
+            raise ValueError("horizon_days must be between 1 and 366")
+        if self.slot_step < timedelta(minutes=5) or self.slot_step > timedelta(hours=24):
+            raise ValueError("slot_step must be between 5 minutes and 24 hours")
+        if self.min_notice < timedelta(0) or self.cancellation_cutoff < timedelta(0):
+            raise ValueError("minimum notice and cancellation cutoff cannot be negative")
+        if self.ask_phone not in _CONTACT_CHOICES or self.ask_email not in _CONTACT_CHOICES:
+            raise ValueError(f"ask_phone/ask_email must be one of {_CONTACT_CHOICES}")
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The business time zone."""
+        return ZoneInfo(self.timezone)
+
+    def to_store(self) -> dict[str, Any]:
+        """Flat JSON-friendly values for the settings table."""
+        values = asdict(self)
+        for key in ("min_notice", "slot_step", "cancellation_cutoff"):
+            values[key + "_minutes"] = int(values.pop(key).total_seconds() // 60)
+        return {"business." + k: v for k, v in values.items()}
+
+    @classmethod
+    def from_store(cls, stored: Mapping[str, Any], *, default_timezone: str) -> BusinessSettings:
+        """Settings from the settings table, defaults where nothing is stored."""
+        base = cls(timezone=default_timezone)
+        values: dict[str, Any] = {}
+        for key, value in stored.items():
+            if not key.startswith("business."):
+                continue
+            name = key.removeprefix("business.")
+            if name.endswith("_minutes"):
+                values[name.removesuffix("_minutes")] = timedelta(minutes=int(value))
+            else:
+                values[name] = value
+        known = {k: v for k, v in values.items() if k in cls.__dataclass_fields__}
+        return replace(base, **known)

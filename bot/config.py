@@ -1,0 +1,127 @@
+"""Settings from the environment and `.env`, validated once at start and frozen.
+
+Every setting is listed with a comment in `.env.example`. Google is optional: without
+`GOOGLE_CLIENT_ID` the bot runs without calendar sync.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+DEFAULT_TELEGRAM_API_BASE_URL = "https://api.telegram.org/bot"
+DEFAULT_GOOGLE_AUTH_URI = "https://accounts.google.com/o/oauth2/auth"
+DEFAULT_GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
+DEFAULT_GOOGLE_REVOKE_URI = "https://oauth2.googleapis.com/revoke"
+DEFAULT_GOOGLE_API_ROOT_URL = "https://www.googleapis.com/"
+
+
+class Settings(BaseSettings):
+    """All runtime settings of one bookbot instance."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
+    )
+
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_base_url: str = DEFAULT_TELEGRAM_API_BASE_URL
+    telegram_api_file_url: str | None = None
+    database_path: Path = Path("./bookbot.db")
+    admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    business_timezone: str = "UTC"
+    log_level: str = "INFO"
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+
+    google_client_id: str | None = None
+    google_client_secret: SecretStr | None = None
+    public_base_url: str = "http://localhost:8080"
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(default=8080, ge=0, le=65535)
+    token_encryption_key: SecretStr | None = None
+    google_oauth_auth_uri: str = DEFAULT_GOOGLE_AUTH_URI
+    google_oauth_token_uri: str = DEFAULT_GOOGLE_TOKEN_URI
+    google_oauth_revoke_uri: str = DEFAULT_GOOGLE_REVOKE_URI
+    google_api_root_url: str = DEFAULT_GOOGLE_API_ROOT_URL
+    invite_ttl_days: int = Field(default=7, ge=1, le=90)
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _parse_admin_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [p for p in value.replace(";", ",").replace(" ", ",").split(",") if p]
+            try:
+                return frozenset(int(p) for p in parts)
+            except ValueError as err:
+                raise ValueError(
+                    "ADMIN_IDS must be numeric Telegram user ids separated by commas"
+                ) from err
+        if isinstance(value, int):
+            return frozenset({value})
+        return value
+
+    @field_validator("business_timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as err:
+            raise ValueError(
+                f"{value!r} is not an IANA time zone name (e.g. Europe/Helsinki)"
+            ) from err
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _check_log_level(cls, value: str) -> str:
+        upper = value.upper()
+        if upper not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return upper
+
+    @field_validator(
+        "telegram_api_base_url",
+        "public_base_url",
+        "google_oauth_auth_uri",
+        "google_oauth_token_uri",
+        "google_oauth_revoke_uri",
+        "google_api_root_url",
+    )
+    @classmethod
+    def _check_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in {"http", "https"} or not parts.netloc:
+            raise ValueError(f"{value!r} is not an http(s) URL")
+        return value
+
+    @model_validator(mode="after")
+    def _google_needs_key(self) -> Settings:
+        if self.google_client_id and self.google_client_secret is None:
+            raise ValueError("GOOGLE_CLIENT_SECRET is required when GOOGLE_CLIENT_ID is set")
+        return self
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The business time zone."""
+        return ZoneInfo(self.business_timezone)
+
+    @property
+    def google_enabled(self) -> bool:
+        """Whether Google Calendar integration is configured."""
+        return bool(self.google_client_id)
+
+    @property
+    def oauth_redirect_uri(self) -> str:
+        """The redirect URI to register in the Google Cloud console."""
+        return self.public_base_url.rstrip("/") + "/oauth2/callback"
+
+    @property
+    def api_root_url(self) -> str:
+        """Google API root URL with exactly one trailing slash."""
+        return self.google_api_root_url.rstrip("/") + "/"

@@ -1,0 +1,304 @@
+"""Services, staff, their links and working hours: reads for booking, writes for setup."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import aiosqlite
+
+from storage.db import Database
+from storage.records import HoursRow, OverrideRow, ServiceRecord, StaffHours, StaffRecord
+
+_SERVICE_COLUMNS = (
+    "id, slug, name, description, duration_min, price_minor, currency, "
+    "buffer_before_min, buffer_after_min, active, position"
+)
+_STAFF_COLUMNS = "id, slug, name, telegram_user_id, active, position"
+
+
+def _service(row: aiosqlite.Row) -> ServiceRecord:
+    return ServiceRecord(
+        id=row["id"],
+        slug=row["slug"],
+        name=row["name"],
+        description=row["description"],
+        duration=timedelta(minutes=row["duration_min"]),
+        price_minor=row["price_minor"],
+        currency=row["currency"],
+        buffer_before=timedelta(minutes=row["buffer_before_min"]),
+        buffer_after=timedelta(minutes=row["buffer_after_min"]),
+        active=bool(row["active"]),
+        position=row["position"],
+    )
+
+
+def _staff(row: aiosqlite.Row) -> StaffRecord:
+    return StaffRecord(
+        id=row["id"],
+        slug=row["slug"],
+        name=row["name"],
+        telegram_user_id=row["telegram_user_id"],
+        active=bool(row["active"]),
+        position=row["position"],
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServiceSpec:
+    """A service as the setup file describes it."""
+
+    slug: str
+    name: str
+    description: str
+    duration_min: int
+    price_minor: int
+    currency: str
+    buffer_before_min: int
+    buffer_after_min: int
+    position: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StaffSpec:
+    """A staff member as the setup file describes them."""
+
+    slug: str
+    name: str
+    service_slugs: tuple[str, ...]
+    weekly: tuple[HoursRow, ...]
+    overrides: tuple[OverrideRow, ...]
+    position: int
+
+
+class CatalogRepository:
+    """Reads and writes the business catalogue."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def active_services(self) -> list[ServiceRecord]:
+        """Active services in display order."""
+        sql = f"SELECT {_SERVICE_COLUMNS} FROM services WHERE active = 1 ORDER BY position, id"
+        async with self._db.reader.execute(sql) as cur:
+            return [_service(r) for r in await cur.fetchall()]
+
+    async def service(self, service_id: int) -> ServiceRecord | None:
+        """One service by id, active or not."""
+        sql = f"SELECT {_SERVICE_COLUMNS} FROM services WHERE id = ?"
+        async with self._db.reader.execute(sql, (service_id,)) as cur:
+            row = await cur.fetchone()
+        return _service(row) if row else None
+
+    async def staff_member(self, staff_id: int) -> StaffRecord | None:
+        """One staff member by id."""
+        sql = f"SELECT {_STAFF_COLUMNS} FROM staff WHERE id = ?"
+        async with self._db.reader.execute(sql, (staff_id,)) as cur:
+            row = await cur.fetchone()
+        return _staff(row) if row else None
+
+    async def staff_for_service(self, service_id: int) -> list[StaffRecord]:
+        """Active staff who offer a service, in display order."""
+        sql = (
+            f"SELECT {', '.join('s.' + c for c in _STAFF_COLUMNS.split(', '))} "
+            "FROM staff s JOIN staff_services l ON l.staff_id = s.id "
+            "WHERE l.service_id = ? AND s.active = 1 ORDER BY s.position, s.id"
+        )
+        async with self._db.reader.execute(sql, (service_id,)) as cur:
+            return [_staff(r) for r in await cur.fetchall()]
+
+    async def all_staff(self) -> list[StaffRecord]:
+        """Every staff member, active or not, in display order."""
+        sql = f"SELECT {_STAFF_COLUMNS} FROM staff ORDER BY position, id"
+        async with self._db.reader.execute(sql) as cur:
+            return [_staff(r) for r in await cur.fetchall()]
+
+    async def hours(self, staff_ids: Sequence[int], since: date) -> dict[int, StaffHours]:
+        """Weekly hours and the overrides from `since` on, for each staff member."""
+        if not staff_ids:
+            return {}
+        marks = ",".join("?" * len(staff_ids))
+        weekly: dict[int, list[HoursRow]] = {i: [] for i in staff_ids}
+        overrides: dict[int, list[OverrideRow]] = {i: [] for i in staff_ids}
+        sql = (
+            "SELECT staff_id, weekday, start_minute, end_minute FROM working_hours "
+            f"WHERE staff_id IN ({marks}) ORDER BY staff_id, weekday, start_minute"
+        )
+        async with self._db.reader.execute(sql, tuple(staff_ids)) as cur:
+            for r in await cur.fetchall():
+                weekly[r["staff_id"]].append(
+                    HoursRow(
+                        weekday=r["weekday"],
+                        start_minute=r["start_minute"],
+                        end_minute=r["end_minute"],
+                    )
+                )
+        sql = (
+            "SELECT staff_id, day, start_minute, end_minute FROM date_overrides "
+            f"WHERE staff_id IN ({marks}) AND day >= ? ORDER BY staff_id, day, start_minute"
+        )
+        async with self._db.reader.execute(sql, (*staff_ids, since.isoformat())) as cur:
+            for r in await cur.fetchall():
+                overrides[r["staff_id"]].append(
+                    OverrideRow(
+                        day=date.fromisoformat(r["day"]),
+                        start_minute=r["start_minute"],
+                        end_minute=r["end_minute"],
+                    )
+                )
+        return {
+            i: StaffHours(staff_id=i, weekly=tuple(weekly[i]), overrides=tuple(overrides[i]))
+            for i in staff_ids
+        }
+
+    async def staff_by_telegram_id(self, telegram_user_id: int) -> StaffRecord | None:
+        """The staff member bound to a Telegram account, if any."""
+        sql = f"SELECT {_STAFF_COLUMNS} FROM staff WHERE telegram_user_id = ?"
+        async with self._db.reader.execute(sql, (telegram_user_id,)) as cur:
+            row = await cur.fetchone()
+        return _staff(row) if row else None
+
+    async def staff_by_name(self, name: str) -> list[StaffRecord]:
+        """Staff whose name or slug matches (case-insensitive)."""
+        sql = (
+            f"SELECT {_STAFF_COLUMNS} FROM staff "
+            "WHERE lower(name) = lower(?) OR lower(slug) = lower(?) ORDER BY id"
+        )
+        async with self._db.reader.execute(sql, (name.strip(), name.strip())) as cur:
+            return [_staff(r) for r in await cur.fetchall()]
+
+    async def apply_setup(
+        self, services: Iterable[ServiceSpec], staff: Iterable[StaffSpec]
+    ) -> dict[str, int]:
+        """Upsert services and staff by slug in one transaction; returns change counts."""
+        changes = {"services": 0, "staff": 0}
+        services, staff = list(services), list(staff)
+        async with self._db.transaction() as tx:
+            for spec in services:
+                changes["services"] += await _upsert_service(tx, spec)
+            for member in staff:
+                changes["staff"] += await _upsert_staff(tx, member)
+            changes["services"] += await _deactivate_others(
+                tx, "services", [s.slug for s in services]
+            )
+            changes["staff"] += await _deactivate_others(tx, "staff", [m.slug for m in staff])
+        return changes
+
+
+async def _deactivate_others(
+    tx: aiosqlite.Connection, table: str, kept_slugs: list[str]
+) -> int:
+    marks = ",".join("?" * len(kept_slugs))
+    return await _changed(
+        tx,
+        f"UPDATE {table} SET active = 0 WHERE active = 1 AND slug NOT IN ({marks})",  # noqa: S608
+        tuple(kept_slugs),
+    )
+
+
+async def _changed(tx: aiosqlite.Connection, sql: str, params: tuple[Any, ...]) -> int:
+    cur = await tx.execute(sql, params)
+    count = cur.rowcount
+    await cur.close()
+    return max(count, 0)
+
+
+async def _upsert_service(tx: aiosqlite.Connection, spec: ServiceSpec) -> int:
+    values = (
+        spec.slug,
+        spec.name,
+        spec.description,
+        spec.duration_min,
+        spec.price_minor,
+        spec.currency,
+        spec.buffer_before_min,
+        spec.buffer_after_min,
+        spec.position,
+    )
+    return await _changed(
+        tx,
+        "INSERT INTO services (slug, name, description, duration_min, price_minor, currency, "
+        "buffer_before_min, buffer_after_min, position, active) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1) "
+        "ON CONFLICT (slug) DO UPDATE SET name = excluded.name, "
+        "description = excluded.description, duration_min = excluded.duration_min, "
+        "price_minor = excluded.price_minor, currency = excluded.currency, "
+        "buffer_before_min = excluded.buffer_before_min, "
+        "buffer_after_min = excluded.buffer_after_min, position = excluded.position, active = 1 "
+        "WHERE (name, description, duration_min, price_minor, currency, buffer_before_min, "
+        "buffer_after_min, position, active) IS NOT (excluded.name, excluded.description, "
+        "excluded.duration_min, excluded.price_minor, excluded.currency, "
+        "excluded.buffer_before_min, excluded.buffer_after_min, excluded.position, 1)",
+        values,
+    )
+
+
+async def _upsert_staff(tx: aiosqlite.Connection, spec: StaffSpec) -> int:
+    changed = await _changed(
+        tx,
+        "INSERT INTO staff (slug, name, position, active) VALUES (?, ?, ?, 1) "
+        "ON CONFLICT (slug) DO UPDATE SET name = excluded.name, position = excluded.position, "
+        "active = 1 WHERE (name, position, active) IS NOT (excluded.name, excluded.position, 1)",
+        (spec.slug, spec.name, spec.position),
+    )
+    async with tx.execute("SELECT id FROM staff WHERE slug = ?", (spec.slug,)) as cur:
+        row = await cur.fetchone()
+    assert row is not None
+    staff_id = int(row[0])
+    changed += await _replace_rows(
+        tx,
+        "SELECT service_id FROM staff_services WHERE staff_id = ?",
+        staff_id,
+        await _service_ids(tx, spec.service_slugs),
+        "DELETE FROM staff_services WHERE staff_id = ?",
+        "INSERT INTO staff_services (staff_id, service_id) VALUES (?, ?)",
+    )
+    changed += await _replace_rows(
+        tx,
+        "SELECT weekday, start_minute, end_minute FROM working_hours WHERE staff_id = ?",
+        staff_id,
+        {(h.weekday, h.start_minute, h.end_minute) for h in spec.weekly},
+        "DELETE FROM working_hours WHERE staff_id = ?",
+        "INSERT INTO working_hours (staff_id, weekday, start_minute, end_minute) "
+        "VALUES (?, ?, ?, ?)",
+    )
+    changed += await _replace_rows(
+        tx,
+        "SELECT day, start_minute, end_minute FROM date_overrides WHERE staff_id = ?",
+        staff_id,
+        {(o.day.isoformat(), o.start_minute, o.end_minute) for o in spec.overrides},
+        "DELETE FROM date_overrides WHERE staff_id = ?",
+        "INSERT INTO date_overrides (staff_id, day, start_minute, end_minute) VALUES (?, ?, ?, ?)",
+    )
+    return changed
+
+
+async def _service_ids(tx: aiosqlite.Connection, slugs: tuple[str, ...]) -> set[tuple[Any, ...]]:
+    ids: set[tuple[Any, ...]] = set()
+    for slug in slugs:
+        async with tx.execute("SELECT id FROM services WHERE slug = ?", (slug,)) as cur:
+            row = await cur.fetchone()
+        if row is None:
+            raise ValueError(f"unknown service {slug!r}")
+        ids.add((int(row[0]),))
+    return ids
+
+
+async def _replace_rows(
+    tx: aiosqlite.Connection,
+    select_sql: str,
+    staff_id: int,
+    wanted: set[tuple[Any, ...]],
+    delete_sql: str,
+    insert_sql: str,
+) -> int:
+    """Make a staff member's child rows equal `wanted`; 0 when they already are."""
+    async with tx.execute(select_sql, (staff_id,)) as cur:
+        current = {tuple(r) for r in await cur.fetchall()}
+    if current == wanted:
+        return 0
+    await tx.execute(delete_sql, (staff_id,))
+    await tx.executemany(insert_sql, [(staff_id, *row) for row in sorted(wanted, key=str)])
+    return 1

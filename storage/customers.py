@@ -1,0 +1,61 @@
+"""Customers and their remembered contact details."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import aiosqlite
+
+from storage.db import Database
+from storage.records import CustomerRecord, to_epoch
+
+_COLUMNS = "id, telegram_user_id, name, phone, email"
+
+
+def _customer(row: aiosqlite.Row) -> CustomerRecord:
+    return CustomerRecord(
+        id=row["id"],
+        telegram_user_id=row["telegram_user_id"],
+        name=row["name"],
+        phone=row["phone"],
+        email=row["email"],
+    )
+
+
+class CustomerRepository:
+    """Finds and remembers customers by Telegram user id."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def by_telegram_id(self, telegram_user_id: int) -> CustomerRecord | None:
+        """The customer with this Telegram account, if they booked before."""
+        sql = f"SELECT {_COLUMNS} FROM customers WHERE telegram_user_id = ?"
+        async with self._db.reader.execute(sql, (telegram_user_id,)) as cur:
+            row = await cur.fetchone()
+        return _customer(row) if row else None
+
+    async def save(
+        self,
+        *,
+        telegram_user_id: int,
+        name: str,
+        phone: str | None,
+        email: str | None,
+        now: datetime,
+    ) -> CustomerRecord:
+        """Create or update the customer's contact details; returns the stored record."""
+        stamp = to_epoch(now)
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO customers (telegram_user_id, name, phone, email, created_at, "
+                "updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (telegram_user_id) DO UPDATE "
+                "SET name = excluded.name, phone = excluded.phone, email = excluded.email, "
+                "updated_at = excluded.updated_at",
+                (telegram_user_id, name, phone, email, stamp, stamp),
+            )
+            sql = f"SELECT {_COLUMNS} FROM customers WHERE telegram_user_id = ?"
+            async with tx.execute(sql, (telegram_user_id,)) as cur:
+                row = await cur.fetchone()
+        assert row is not None
+        return _customer(row)
