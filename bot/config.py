@@ -36,8 +36,8 @@ class Settings(BaseSettings):
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     business_timezone: str = "UTC"
     log_level: str = "INFO"
-    webhook_url: str | None = None
-    webhook_secret: SecretStr | None = None
+    telegram_max_messages_per_second: float = Field(default=30, ge=0)
+    telegram_poll_timeout: int = Field(default=30, ge=0, le=50)
 
     google_client_id: str | None = None
     google_client_secret: SecretStr | None = None

@@ -12,6 +12,7 @@ import tomllib
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -64,6 +65,16 @@ class BusinessSection(_Strict):
     cancellation_cutoff_hours: float = Field(default=24, ge=0)
     ask_phone: Literal["no", "optional", "required"] = "optional"
     ask_email: Literal["no", "optional", "required"] = "optional"
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError) as err:
+                raise ValueError(f"{value!r} is not an IANA time zone name") from err
+        return value
 
 
 class ServiceSection(_Strict):

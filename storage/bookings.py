@@ -279,6 +279,14 @@ class BookingRepository:
         assert booking is not None
         return Changed(booking, previous)
 
+    async def by_request_key(self, request_key: str) -> BookingRecord | None:
+        """The booking a confirm request created before, if any."""
+        async with self._db.reader.execute(
+            _SELECT + "WHERE b.request_key = ?", (request_key,)
+        ) as cur:
+            row = await cur.fetchone()
+        return _booking(row) if row else None
+
     async def get(self, booking_id: str) -> BookingRecord | None:
         """One booking by id."""
         return await _fetch(self._db.reader, booking_id)

@@ -1,0 +1,151 @@
+"""Composition root: storage, services, the PTB Application and their lifecycle.
+
+`BotRuntime` runs everything inside the caller's event loop (the pattern PTB documents for
+running next to other asyncio servers), so the CLI, the end-to-end tests and the
+benchmarks all start the very same bot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from telegram import BotCommand, BotCommandScopeDefault
+from telegram.error import TelegramError
+from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes, Defaults
+
+from bot.booking import BookingService, ExternalBusy
+from bot.clock import Clock, SystemClock
+from bot.concurrency import PerChatUpdateProcessor
+from bot.config import Settings
+from bot.persistence import SqlitePersistence
+from bot.services import Services
+from handlers.context import SERVICES_KEY, BotApplication, BotContext
+from handlers.registry import register_handlers
+from storage.bookings import BookingRepository
+from storage.catalog import CatalogRepository
+from storage.customers import CustomerRepository
+from storage.db import Database
+from storage.migrate import migrate
+from storage.ptb_store import PtbStore
+from storage.settings_store import SettingsRepository
+
+log = logging.getLogger("bookbot")
+
+CUSTOMER_COMMANDS = [
+    BotCommand("start", "Book an appointment"),
+    BotCommand("mybookings", "See, cancel or reschedule your bookings"),
+    BotCommand("cancel", "Stop what we are doing"),
+    BotCommand("help", "What I can do"),
+]
+
+
+class MissingTokenError(RuntimeError):
+    """TELEGRAM_BOT_TOKEN is not set."""
+
+
+def build_services(
+    settings: Settings, db: Database, clock: Clock, external_busy: ExternalBusy | None = None
+) -> Services:
+    """Repositories and services over one database."""
+    booking = BookingService(
+        catalog=CatalogRepository(db),
+        customers=CustomerRepository(db),
+        bookings=BookingRepository(db),
+        settings=SettingsRepository(db),
+        clock=clock,
+        default_timezone=settings.business_timezone,
+        external_busy=external_busy,
+    )
+    return Services(settings=settings, clock=clock, db=db, booking=booking)
+
+
+def build_application(settings: Settings, services: Services) -> BotApplication:
+    """The PTB Application with persistence, per-chat serialisation and all handlers."""
+    if settings.telegram_bot_token is None:
+        raise MissingTokenError
+    base = settings.telegram_api_base_url
+    builder = (
+        ApplicationBuilder()
+        .token(settings.telegram_bot_token.get_secret_value())
+        .base_url(base)
+        .base_file_url(settings.telegram_api_file_url or base.replace("/bot", "/file/bot"))
+        .context_types(ContextTypes(context=BotContext))
+        .concurrent_updates(PerChatUpdateProcessor(512))
+        .persistence(SqlitePersistence(PtbStore(services.db)))
+        .defaults(Defaults(tzinfo=settings.tz))
+        .connection_pool_size(128)
+        .pool_timeout(30)
+    )
+    rate = settings.telegram_max_messages_per_second
+    builder = builder.rate_limiter(
+        AIORateLimiter(overall_max_rate=rate, overall_time_period=1, max_retries=3)
+    )
+    app: BotApplication = builder.build()  # type: ignore[assignment]
+    app.bot_data[SERVICES_KEY] = services
+    register_handlers(app)
+    return app
+
+
+class BotRuntime:
+    """Starts and stops the whole bot inside the running event loop."""
+
+    def __init__(self, settings: Settings, *, clock: Clock | None = None) -> None:
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        self.db: Database | None = None
+        self.app: BotApplication | None = None
+        self.services: Services | None = None
+
+    async def start(self) -> None:
+        """Open storage, migrate, start the Application and poll for updates."""
+        if self.settings.telegram_bot_token is None:
+            raise MissingTokenError
+        self.db = await Database.open(self.settings.database_path)
+        await migrate(self.db)
+        self.services = build_services(self.settings, self.db, self.clock)
+        self.app = build_application(self.settings, self.services)
+        await self.app.initialize()
+        await self._publish_commands()
+        await self.app.start()
+        assert self.app.updater is not None
+        await self.app.updater.start_polling(
+            timeout=self.settings.telegram_poll_timeout,
+            poll_interval=0,
+            allowed_updates=["message", "callback_query"],
+            drop_pending_updates=False,
+        )
+        log.info("bookbot is running")
+
+    async def _publish_commands(self) -> None:
+        assert self.app is not None
+        try:
+            await self.app.bot.set_my_commands(CUSTOMER_COMMANDS, scope=BotCommandScopeDefault())
+        except TelegramError as err:
+            log.warning("could not publish the command menu: %s", err)
+
+    async def stop(self) -> None:
+        """Stop polling, flush persistence, close storage."""
+        if self.app is not None:
+            if self.app.updater is not None and self.app.updater.running:
+                await self.app.updater.stop()
+            if self.app.running:
+                await self.app.stop()
+            await self.app.shutdown()
+            self.app = None
+        if self.db is not None:
+            await self.db.close()
+            self.db = None
+
+    async def run_until_signalled(self) -> None:
+        """Run until SIGINT/SIGTERM."""
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await self.start()
+        try:
+            await stop.wait()
+        finally:
+            await self.stop()

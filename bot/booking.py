@@ -1,0 +1,407 @@
+"""The booking service: free days and slots, booking, the customer's bookings, cancel, move.
+
+Availability combines working hours, existing bookings (with buffers) and external busy time
+(Google free/busy, through the `ExternalBusy` port). Storage re-checks overlaps inside the
+write transaction, so a slot that looked free but was just taken is refused, never doubled.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Protocol
+
+from bot.business import BusinessSettings
+from bot.clock import Clock
+from bot.domain.availability import BookingPolicy, BusyBooking, ServiceTiming, free_slots_by_day
+from bot.domain.schedule import StaffSchedule, TimeRange, WeeklyHours
+from bot.domain.timespan import Interval
+from bot.ids import new_booking_id
+from storage.bookings import (
+    AlreadyBooked,
+    Booked,
+    BookingRepository,
+    Changed,
+    NotActive,
+    NotFound,
+    SlotTaken,
+)
+from storage.catalog import CatalogRepository
+from storage.customers import CustomerRepository
+from storage.records import (
+    BookingRecord,
+    CustomerRecord,
+    NewBooking,
+    ServiceRecord,
+    StaffHours,
+    StaffRecord,
+)
+from storage.settings_store import SettingsRepository
+
+ALTERNATIVES = 3
+
+
+class ExternalBusy(Protocol):
+    """Busy time outside bookbot (e.g. the staff member's Google calendars)."""
+
+    async def busy(
+        self, staff_ids: Sequence[int], start: datetime, end: datetime
+    ) -> Mapping[int, Sequence[Interval]]: ...
+
+
+class NoExternalBusy:
+    """No calendar connected: nothing outside bookbot blocks time."""
+
+    async def busy(
+        self, staff_ids: Sequence[int], start: datetime, end: datetime
+    ) -> Mapping[int, Sequence[Interval]]:
+        return {}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Contact:
+    """What the customer told us about themselves."""
+
+    telegram_user_id: int
+    name: str
+    phone: str | None
+    email: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SlotUnavailable:
+    """The slot is no longer free; here are the nearest free ones."""
+
+    alternatives: list[datetime]
+
+
+@dataclass(frozen=True, slots=True)
+class Unavailable:
+    """The service or staff member is no longer offered."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class TooLate:
+    """The booking starts too soon to change it."""
+
+    cutoff: timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class Missing:
+    """No such booking among the customer's own."""
+
+
+BookOutcome = Booked | AlreadyBooked | SlotUnavailable | Unavailable
+ChangeOutcome = Changed | SlotUnavailable | TooLate | Missing | NotActive
+
+
+def _schedule(hours: StaffHours) -> StaffSchedule:
+    def rng(start: int, end: int) -> TimeRange:
+        end_time = time(0) if end == 24 * 60 else time(end // 60, end % 60)
+        return TimeRange(time(start // 60, start % 60), end_time)
+
+    weekly: dict[int, list[TimeRange]] = {}
+    for row in hours.weekly:
+        weekly.setdefault(row.weekday, []).append(rng(row.start_minute, row.end_minute))
+    overrides: dict[date, list[TimeRange]] = {}
+    for o in hours.overrides:
+        ranges = overrides.setdefault(o.day, [])
+        if o.start_minute is not None and o.end_minute is not None:
+            ranges.append(rng(o.start_minute, o.end_minute))
+    return StaffSchedule(
+        weekly=WeeklyHours.from_mapping(weekly),
+        overrides={k: tuple(v) for k, v in overrides.items()},
+    )
+
+
+class BookingService:
+    """Everything a customer can do with bookings, independent of Telegram."""
+
+    def __init__(
+        self,
+        *,
+        catalog: CatalogRepository,
+        customers: CustomerRepository,
+        bookings: BookingRepository,
+        settings: SettingsRepository,
+        clock: Clock,
+        default_timezone: str,
+        external_busy: ExternalBusy | None = None,
+    ) -> None:
+        self.catalog = catalog
+        self.customers = customers
+        self.bookings = bookings
+        self._settings = settings
+        self.clock = clock
+        self._default_timezone = default_timezone
+        self._external = external_busy or NoExternalBusy()
+
+    async def business(self) -> BusinessSettings:
+        """The current business settings."""
+        return BusinessSettings.from_store(
+            await self._settings.all(), default_timezone=self._default_timezone
+        )
+
+    async def services(self) -> list[ServiceRecord]:
+        """Active services, in display order."""
+        return await self.catalog.active_services()
+
+    async def service(self, service_id: int) -> ServiceRecord | None:
+        """An active service, or None."""
+        found = await self.catalog.service(service_id)
+        return found if found is not None and found.active else None
+
+    async def staff_for(self, service_id: int) -> list[StaffRecord]:
+        """Active staff offering the service."""
+        return await self.catalog.staff_for_service(service_id)
+
+    async def _candidates(self, service_id: int, staff_id: int | None) -> list[StaffRecord]:
+        staff = await self.catalog.staff_for_service(service_id)
+        if staff_id is None:
+            return staff
+        return [s for s in staff if s.id == staff_id]
+
+    async def _availability(
+        self,
+        service: ServiceRecord,
+        staff: Sequence[StaffRecord],
+        business: BusinessSettings,
+        *,
+        ignore_booking: str | None = None,
+    ) -> tuple[dict[int, dict[date, list[datetime]]], dict[int, Counter[date]]]:
+        """Free slots per staff member per local day, and their booking counts per day."""
+        now = self.clock.now()
+        tz = business.tz
+        today = now.astimezone(tz).date()
+        window_start = datetime.combine(today, time(0), tz) - timedelta(days=1)
+        window_end = datetime.combine(
+            today + timedelta(days=business.horizon_days + 1), time(0), tz
+        )
+        ids = [s.id for s in staff]
+        hours = await self.catalog.hours(ids, today - timedelta(days=1))
+        windows = await self.bookings.blocked_windows(ids, window_start, window_end)
+        external = await self._external.busy(ids, window_start, window_end)
+        policy = BookingPolicy(
+            tz=tz,
+            slot_step=business.slot_step,
+            min_notice=business.min_notice,
+            horizon_days=business.horizon_days,
+        )
+        timing = ServiceTiming(
+            duration=service.duration,
+            buffer_before=service.buffer_before,
+            buffer_after=service.buffer_after,
+        )
+        busy: dict[int, list[BusyBooking]] = {i: [] for i in ids}
+        counts: dict[int, Counter[date]] = {i: Counter() for i in ids}
+        for w in windows:
+            if w.booking_id == ignore_booking:
+                continue
+            busy[w.staff_id].append(
+                BusyBooking(w.start, w.end, w.start - w.blocked_start, w.blocked_end - w.end)
+            )
+            counts[w.staff_id][w.start.astimezone(tz).date()] += 1
+        slots = {
+            i: free_slots_by_day(
+                schedule=_schedule(hours[i]),
+                service=timing,
+                policy=policy,
+                now=now,
+                bookings=busy[i],
+                external_busy=list(external.get(i, ())),
+            )
+            for i in ids
+        }
+        return slots, counts
+
+    async def free_days(
+        self, service_id: int, staff_id: int | None, *, ignore_booking: str | None = None
+    ) -> list[date]:
+        """Local dates within the horizon that still have a free slot."""
+        service = await self.service(service_id)
+        if service is None:
+            return []
+        staff = await self._candidates(service_id, staff_id)
+        slots, _ = await self._availability(
+            service, staff, await self.business(), ignore_booking=ignore_booking
+        )
+        return sorted({d for per_day in slots.values() for d, s in per_day.items() if s})
+
+    async def free_slots(
+        self,
+        service_id: int,
+        staff_id: int | None,
+        day: date,
+        *,
+        ignore_booking: str | None = None,
+    ) -> list[datetime]:
+        """Free start times on a local date (for "anyone": free for at least one)."""
+        service = await self.service(service_id)
+        if service is None:
+            return []
+        staff = await self._candidates(service_id, staff_id)
+        slots, _ = await self._availability(
+            service, staff, await self.business(), ignore_booking=ignore_booking
+        )
+        return sorted({s for per_day in slots.values() for s in per_day.get(day, [])})
+
+    async def _nearest(
+        self, slots: Mapping[int, Mapping[date, list[datetime]]], wanted: datetime
+    ) -> list[datetime]:
+        every = {s for per_day in slots.values() for day in per_day.values() for s in day}
+        nearest = sorted(every, key=lambda s: (abs(s - wanted), s))[:ALTERNATIVES]
+        return sorted(nearest)
+
+    async def book(
+        self,
+        *,
+        contact: Contact,
+        service_id: int,
+        staff_id: int | None,
+        start: datetime,
+        request_key: str | None,
+    ) -> BookOutcome:
+        """Book a slot now, re-checking availability; "anyone" picks the least busy staff."""
+        service = await self.service(service_id)
+        if service is None:
+            return Unavailable("This service is no longer offered.")
+        staff = await self._candidates(service_id, staff_id)
+        if not staff:
+            return Unavailable("This staff member no longer offers this service.")
+        if request_key is not None:
+            earlier = await self.bookings.by_request_key(request_key)
+            if earlier is not None:
+                return AlreadyBooked(earlier)
+        business = await self.business()
+        slots, counts = await self._availability(service, staff, business)
+        day = start.astimezone(business.tz).date()
+        free_staff = [s for s in staff if start in slots[s.id].get(day, ())]
+        free_staff.sort(key=lambda s: (counts[s.id][day], s.position, s.id))
+        customer = await self.customers.save(
+            telegram_user_id=contact.telegram_user_id,
+            name=contact.name,
+            phone=contact.phone,
+            email=contact.email,
+            now=self.clock.now(),
+        )
+        for member in free_staff:
+            result = await self.bookings.try_book(
+                self._new_booking(customer, service, member.id, start, request_key),
+                now=self.clock.now(),
+                actor="customer",
+            )
+            if not isinstance(result, SlotTaken):
+                return result
+        slots, _ = await self._availability(service, staff, business)
+        return SlotUnavailable(await self._nearest(slots, start))
+
+    def _new_booking(
+        self,
+        customer: CustomerRecord,
+        service: ServiceRecord,
+        staff_id: int,
+        start: datetime,
+        request_key: str | None,
+    ) -> NewBooking:
+        end = start + service.duration
+        return NewBooking(
+            id=new_booking_id(),
+            customer_id=customer.id,
+            staff_id=staff_id,
+            service_id=service.id,
+            start=start,
+            end=end,
+            blocked_start=start - service.buffer_before,
+            blocked_end=end + service.buffer_after,
+            customer_name=customer.name,
+            customer_phone=customer.phone,
+            customer_email=customer.email,
+            price_minor=service.price_minor,
+            currency=service.currency,
+            request_key=request_key,
+        )
+
+    async def customer(self, telegram_user_id: int) -> CustomerRecord | None:
+        """The remembered contact details of a Telegram user."""
+        return await self.customers.by_telegram_id(telegram_user_id)
+
+    async def upcoming(self, telegram_user_id: int) -> list[BookingRecord]:
+        """This user's own upcoming bookings."""
+        customer = await self.customers.by_telegram_id(telegram_user_id)
+        if customer is None:
+            return []
+        return await self.bookings.upcoming_for_customer(customer.id, self.clock.now())
+
+    async def own_booking(self, telegram_user_id: int, booking_id: str) -> BookingRecord | None:
+        """A booking, only if it belongs to this user."""
+        booking = await self.bookings.get(booking_id)
+        if booking is None or booking.customer_telegram_id != telegram_user_id:
+            return None
+        return booking
+
+    async def can_change(self, booking: BookingRecord) -> TooLate | None:
+        """None if the customer may still cancel or move the booking, else why not."""
+        cutoff = (await self.business()).cancellation_cutoff
+        if self.clock.now() > booking.start - cutoff:
+            return TooLate(cutoff)
+        return None
+
+    async def cancel(self, telegram_user_id: int, booking_id: str) -> ChangeOutcome:
+        """Cancel one of the user's own bookings, respecting the cutoff."""
+        booking = await self.own_booking(telegram_user_id, booking_id)
+        if booking is None:
+            return Missing()
+        if not booking.is_active:
+            return NotActive(booking)
+        too_late = await self.can_change(booking)
+        if too_late is not None:
+            return too_late
+        result = await self.bookings.cancel(
+            booking_id, customer_id=booking.customer_id, now=self.clock.now(), actor="customer"
+        )
+        return Missing() if isinstance(result, NotFound | SlotTaken) else result
+
+    async def reschedule(
+        self, telegram_user_id: int, booking_id: str, new_start: datetime
+    ) -> ChangeOutcome:
+        """Move one of the user's own bookings to another free slot of the same staff."""
+        booking = await self.own_booking(telegram_user_id, booking_id)
+        if booking is None:
+            return Missing()
+        if not booking.is_active:
+            return NotActive(booking)
+        too_late = await self.can_change(booking)
+        if too_late is not None:
+            return too_late
+        service = await self.catalog.service(booking.service_id)
+        staff = await self.catalog.staff_member(booking.staff_id)
+        if service is None or staff is None:
+            return Missing()
+        business = await self.business()
+        slots, _ = await self._availability(service, [staff], business, ignore_booking=booking_id)
+        day = new_start.astimezone(business.tz).date()
+        if new_start in slots[staff.id].get(day, ()):
+            end = new_start + service.duration
+            result = await self.bookings.reschedule(
+                booking_id,
+                customer_id=booking.customer_id,
+                start=new_start,
+                end=end,
+                blocked_start=new_start - service.buffer_before,
+                blocked_end=end + service.buffer_after,
+                now=self.clock.now(),
+                actor="customer",
+            )
+            if isinstance(result, Changed | NotActive):
+                return result
+            if isinstance(result, NotFound):
+                return Missing()
+            slots, _ = await self._availability(
+                service, [staff], business, ignore_booking=booking_id
+            )
+        return SlotUnavailable(await self._nearest(slots, new_start))

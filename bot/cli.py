@@ -1,0 +1,112 @@
+"""`bookbot` / `python -m bot`: run | migrate | load-config FILE | gen-key | doctor."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from bot.config import Settings
+
+NO_TOKEN_MESSAGE = """\
+bookbot needs a Telegram bot token to start. Open Telegram, talk to @BotFather, send
+/newbot and follow the steps; BotFather replies with a token like 123456789:AAE... Put it in
+a file named .env next to where you run bookbot, as the line TELEGRAM_BOT_TOKEN=<your token>
+(copy .env.example to .env to start from every setting), or export TELEGRAM_BOT_TOKEN in
+your shell, then run `bookbot run` again."""
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as err:
+        lines = [
+            f"  {'.'.join(str(p) for p in e['loc']).upper() or 'settings'}: {e['msg']}"
+            for e in err.errors()
+        ]
+        raise SystemExit("bookbot: invalid settings (.env or environment):\n" + "\n".join(lines))
+
+
+def _logging(level: str) -> None:
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    # httpx logs every request URL at INFO, and Telegram URLs contain the bot token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+async def _migrate(settings: Settings) -> str:
+    from storage.db import Database
+    from storage.migrate import migrate
+
+    db = await Database.open(settings.database_path)
+    try:
+        result = await migrate(db)
+    finally:
+        await db.close()
+    if result.from_version == result.to_version:
+        return f"database {settings.database_path} is up to date (version {result.to_version})"
+    return (
+        f"database {settings.database_path} migrated from version {result.from_version} "
+        f"to {result.to_version}"
+    )
+
+
+async def _load_config(settings: Settings, path: Path) -> str:
+    from bot.setup_file import load_setup_file
+    from storage.db import Database
+    from storage.migrate import migrate
+
+    db = await Database.open(settings.database_path)
+    try:
+        await migrate(db)
+        changes = await load_setup_file(path, db, default_timezone=settings.business_timezone)
+    finally:
+        await db.close()
+    if not any(changes.values()):
+        return f"{path}: already loaded, nothing changed"
+    return f"{path}: loaded ({', '.join(f'{k}: {v} changed' for k, v in changes.items())})"
+
+
+async def _run(settings: Settings) -> None:
+    from bot.app import BotRuntime
+
+    await BotRuntime(settings).run_until_signalled()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `bookbot` command."""
+    parser = argparse.ArgumentParser(prog="bookbot", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="start the bot (long polling)")
+    sub.add_parser("migrate", help="apply database migrations")
+    load = sub.add_parser("load-config", help="load services, staff and settings from a TOML file")
+    load.add_argument("file", type=Path)
+    args = parser.parse_args(argv)
+
+    settings = _settings()
+    _logging(settings.log_level)
+    if args.command == "run":
+        if settings.telegram_bot_token is None:
+            print(NO_TOKEN_MESSAGE, file=sys.stderr)
+            return 2
+        asyncio.run(_run(settings))
+        return 0
+    if args.command == "migrate":
+        print(asyncio.run(_migrate(settings)))
+        return 0
+    if args.command == "load-config":
+        from bot.setup_file import SetupFileError
+
+        try:
+            print(asyncio.run(_load_config(settings, args.file)))
+        except SetupFileError as err:
+            print(f"bookbot: {err}", file=sys.stderr)
+            return 2
+        return 0
+    parser.error(f"unknown command {args.command}")
+    return 2

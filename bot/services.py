@@ -1,0 +1,20 @@
+"""The services a handler can reach, built once by the composition root."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.booking import BookingService
+from bot.clock import Clock
+from bot.config import Settings
+from storage.db import Database
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Services:
+    """Everything below the Telegram layer."""
+
+    settings: Settings
+    clock: Clock
+    db: Database
+    booking: BookingService

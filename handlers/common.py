@@ -1,0 +1,97 @@
+"""Shared Telegram plumbing: show a screen (edit or send), help, stale buttons, the menu."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
+
+from handlers import render
+from handlers.context import BotContext
+from handlers.keyboards import menu_keyboard
+
+log = logging.getLogger(__name__)
+
+Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
+
+
+async def show(update: Update, context: BotContext, text: str, markup: Markup = None) -> None:
+    """Edit the message a button was pressed on, or send a new one."""
+    query = update.callback_query
+    if query is not None and query.message is not None and (
+        markup is None or isinstance(markup, InlineKeyboardMarkup)
+    ):
+        try:
+            await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+            return
+        except BadRequest as err:
+            if "not modified" in err.message.lower():
+                return
+            log.info("could not edit message, sending a new one: %s", err.message)
+    await send(update, context, text, markup)
+
+
+async def send(update: Update, context: BotContext, text: str, markup: Markup = None) -> None:
+    """Send a new message to the chat of this update."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    await context.bot.send_message(
+        chat.id, text, parse_mode=ParseMode.HTML, reply_markup=markup
+    )
+
+
+async def answer(update: Update, text: str | None = None, *, alert: bool = False) -> None:
+    """Answer a callback query first, so the button stops spinning."""
+    if update.callback_query is not None:
+        try:
+            await update.callback_query.answer(text, show_alert=alert)
+        except BadRequest as err:
+            log.info("callback answer refused: %s", err.message)
+
+
+async def help_command(update: Update, context: BotContext) -> None:
+    """/help."""
+    text = render.HELP
+    user = update.effective_user
+    if user is not None:
+        services = context.services
+        if await services.booking.catalog.staff_by_telegram_id(user.id) is not None:
+            text += render.STAFF_HELP
+        if user.id in services.settings.admin_ids:
+            text += render.ADMIN_HELP
+    await send(update, context, text, menu_keyboard())
+
+
+async def stale_button(update: Update, context: BotContext) -> None:
+    """Any button nobody else handled: old, from before a restart, or forged."""
+    await answer(update, "This button has expired.")
+    await send(
+        update,
+        context,
+        "That button is no longer active. Here is the menu to carry on:",
+        menu_keyboard(),
+    )
+
+
+async def noop_button(update: Update, context: BotContext) -> None:
+    """Calendar headers and empty days."""
+    await answer(update, "No free times there – pick a day with a number.")
+
+
+async def unexpected_message(update: Update, context: BotContext) -> None:
+    """Text or media outside any step that expects it."""
+    await send(
+        update,
+        context,
+        "I didn't catch that. Tap /start to book an appointment, /mybookings to see your "
+        "bookings, or /help for everything I can do.",
+        menu_keyboard(),
+    )
+
+
+async def unknown_command(update: Update, context: BotContext) -> None:
+    """A command the bot does not have."""
+    await send(update, context, "I don't know that command. " + render.HELP, menu_keyboard())

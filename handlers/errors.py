@@ -1,0 +1,38 @@
+"""The one global error handler: log the detail, tell the user something short and kind."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.error import Forbidden, NetworkError, RetryAfter, TimedOut
+
+from handlers.common import answer, send
+from handlers.context import BotContext
+from handlers.keyboards import menu_keyboard
+
+log = logging.getLogger("bookbot.errors")
+
+
+async def on_error(update: object, context: BotContext) -> None:
+    """Log the failure; answer the user so nothing is left spinning."""
+    error = context.error
+    if isinstance(error, Forbidden):
+        log.info("user blocked the bot: %s", error.message)
+        return
+    if isinstance(error, RetryAfter | TimedOut | NetworkError):
+        log.warning("Telegram unavailable while handling an update: %s", error)
+    else:
+        log.error("unhandled error while handling an update", exc_info=error)
+    if not isinstance(update, Update):
+        return
+    try:
+        await answer(update)
+        await send(
+            update,
+            context,
+            "Sorry, something went wrong on our side. Nothing was lost – please try again.",
+            menu_keyboard(),
+        )
+    except Exception:  # noqa: BLE001 - the error handler must never raise
+        log.warning("could not tell the user about an error", exc_info=True)

@@ -1,0 +1,273 @@
+"""/mybookings: the customer's own upcoming bookings, with cancel and reschedule.
+
+Every button carries the booking id and is checked against the pressing user, so a forged
+or someone else's id only ever gets "not found".
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from html import escape
+from typing import Any
+
+from telegram import InlineKeyboardMarkup, Update
+from telegram.ext import CallbackQueryHandler, CommandHandler
+
+from bot.booking import Missing, SlotUnavailable, TooLate
+from handlers import callbacks as cb
+from handlers import render
+from handlers.common import answer, show
+from handlers.context import BotContext
+from handlers.keyboards import (
+    alternatives_keyboard,
+    booking_actions_keyboard,
+    button,
+    menu_keyboard,
+    my_bookings_keyboard,
+    slots_keyboard,
+    week_keyboard,
+    week_start,
+)
+from handlers.outputs import send_booking_message
+from storage.bookings import Changed, NotActive
+from storage.records import BookingRecord
+
+
+async def my_bookings(update: Update, context: BotContext) -> None:
+    """/mybookings or the 'My bookings' button."""
+    await answer(update)
+    user = update.effective_user
+    assert user is not None
+    booking = context.services.booking
+    upcoming = await booking.upcoming(user.id)
+    tz = (await booking.business()).tz
+    if not upcoming:
+        await show(update, context, "You have no upcoming bookings.", menu_keyboard())
+        return
+    lines = ["<b>Your upcoming bookings</b>", ""]
+    lines += [
+        f"• {render.short_when(b.start, tz)} – {escape(b.service_name)} with "
+        f"{escape(b.staff_name)}"
+        for b in upcoming
+    ]
+    lines += ["", "Tap one to cancel or reschedule it."]
+    await show(update, context, "\n".join(lines), my_bookings_keyboard(upcoming, tz))
+
+
+async def _own(update: Update, context: BotContext, booking_id: str) -> BookingRecord | None:
+    user = update.effective_user
+    assert user is not None
+    found = await context.services.booking.own_booking(user.id, booking_id)
+    if found is None or not found.is_active:
+        await show(
+            update,
+            context,
+            "That booking is not in your list any more (it may have been cancelled).",
+            InlineKeyboardMarkup([[button("📋 My bookings", cb.ShowMyBookings())]]),
+        )
+        return None
+    return found
+
+
+async def show_booking(update: Update, context: BotContext) -> None:
+    """Details of one booking and what can be done with it."""
+    await answer(update)
+    data = cb.parse(update.callback_query.data if update.callback_query else None)
+    assert isinstance(data, cb.ShowBooking)
+    found = await _own(update, context, data.booking_id)
+    if found is None:
+        return
+    business = await context.services.booking.business()
+    text = render.booking_details(found, business.tz, address=business.address)
+    too_late = await context.services.booking.can_change(found)
+    if too_late is not None:
+        text += "\n\n" + render.cutoff_text(too_late.cutoff)
+        keyboard = InlineKeyboardMarkup([[button("« My bookings", cb.ShowMyBookings())]])
+    else:
+        keyboard = booking_actions_keyboard(found.id)
+    await show(update, context, text, keyboard)
+
+
+async def ask_cancel(update: Update, context: BotContext) -> None:
+    """Confirm step before cancelling."""
+    await answer(update)
+    data = cb.parse(update.callback_query.data if update.callback_query else None)
+    assert isinstance(data, cb.AskCancel)
+    found = await _own(update, context, data.booking_id)
+    if found is None:
+        return
+    tz = (await context.services.booking.business()).tz
+    too_late = await context.services.booking.can_change(found)
+    if too_late is not None:
+        await show(update, context, render.cutoff_text(too_late.cutoff), menu_keyboard())
+        return
+    await show(
+        update,
+        context,
+        f"Cancel <b>{escape(found.service_name)}</b> on {render.when(found.start, tz)}?",
+        InlineKeyboardMarkup(
+            [
+                [button("Yes, cancel it", cb.DoCancel(cb.BookingId(found.id)))],
+                [button("No, keep it", cb.ShowBooking(cb.BookingId(found.id)))],
+            ]
+        ),
+    )
+
+
+async def do_cancel(update: Update, context: BotContext) -> None:
+    """Cancel, after the confirm step."""
+    await answer(update)
+    data = cb.parse(update.callback_query.data if update.callback_query else None)
+    assert isinstance(data, cb.DoCancel)
+    user = update.effective_user
+    assert user is not None
+    outcome = await context.services.booking.cancel(user.id, data.booking_id)
+    await _report_change(update, context, outcome, "❎ <b>Your booking is cancelled.</b>", "CANCEL")
+
+
+async def _report_change(
+    update: Update, context: BotContext, outcome: Any, headline: str, method: Any
+) -> None:
+    if isinstance(outcome, Changed):
+        await show(update, context, headline.split("\n")[0])
+        await send_booking_message(update, context, outcome.booking, headline, method)
+    elif isinstance(outcome, TooLate):
+        await show(update, context, render.cutoff_text(outcome.cutoff), menu_keyboard())
+    elif isinstance(outcome, NotActive):
+        await show(update, context, "That booking was already cancelled.", menu_keyboard())
+    else:
+        assert isinstance(outcome, Missing | SlotUnavailable)
+        await show(update, context, "That booking is not in your list.", menu_keyboard())
+
+
+async def move_week(update: Update, context: BotContext) -> None:
+    """Reschedule: the day picker for the same service and staff."""
+    await answer(update)
+    data = cb.parse(update.callback_query.data if update.callback_query else None)
+    assert isinstance(data, cb.MoveWeek)
+    await _move_week(update, context, data.booking_id, data.day)
+
+
+async def _move_week(update: Update, context: BotContext, booking_id: str, around: date) -> None:
+    found = await _own(update, context, booking_id)
+    if found is None:
+        return
+    booking = context.services.booking
+    too_late = await booking.can_change(found)
+    if too_late is not None:
+        await show(update, context, render.cutoff_text(too_late.cutoff), menu_keyboard())
+        return
+    days = await booking.free_days(found.service_id, found.staff_id, ignore_booking=found.id)
+    bid = cb.BookingId(found.id)
+    back = button("« Keep it as it is", cb.ShowBooking(bid))
+    if not days:
+        await show(update, context, "No other free times right now, sorry.", InlineKeyboardMarkup([[back]]))
+        return
+    week = max(week_start(days[0]), week_start(around))
+    text = (
+        f"Move <b>{escape(found.service_name)}</b> with {escape(found.staff_name)} – "
+        f"pick a new day (week of {week:%d %b %Y}):"
+    )
+    keyboard = week_keyboard(
+        week=week,
+        free_days=days,
+        pick=lambda d: cb.MoveDay(bid, d),
+        page=lambda d: cb.MoveWeek(bid, d),
+        back=back,
+    )
+    await show(update, context, text, keyboard)
+
+
+async def move_day(update: Update, context: BotContext) -> None:
+    """Reschedule: the free times of a day."""
+    await answer(update)
+    data = cb.parse(update.callback_query.data if update.callback_query else None)
+    assert isinstance(data, cb.MoveDay)
+    found = await _own(update, context, data.booking_id)
+    if found is None:
+        return
+    booking = context.services.booking
+    slots = await booking.free_slots(
+        found.service_id, found.staff_id, data.day, ignore_booking=found.id
+    )
+    if not slots:
+        await _move_week(update, context, found.id, data.day)
+        return
+    tz = (await booking.business()).tz
+    bid = cb.BookingId(found.id)
+    keyboard = slots_keyboard(
+        slots,
+        tz,
+        pick=lambda s: cb.MoveSlot(bid, s),
+        back=button("« Other days", cb.MoveWeek(bid, data.day)),
+    )
+    await show(update, context, f"New time on {data.day:%A %d %B} ({tz.key}):", keyboard)
+
+
+async def move_slot(update: Update, context: BotContext) -> None:
+    """Reschedule: confirm the new time."""
+    await answer(update)
+    data = cb.parse(update.callback_query.data if update.callback_query else None)
+    assert isinstance(data, cb.MoveSlot)
+    found = await _own(update, context, data.booking_id)
+    if found is None:
+        return
+    tz = (await context.services.booking.business()).tz
+    bid = cb.BookingId(found.id)
+    await show(
+        update,
+        context,
+        f"Move <b>{escape(found.service_name)}</b>\nfrom {render.when(found.start, tz)}\n"
+        f"to <b>{render.when(data.start, tz)}</b>?",
+        InlineKeyboardMarkup(
+            [
+                [button("✅ Yes, move it", cb.DoMove(bid, data.start))],
+                [button("« Pick another time", cb.MoveWeek(bid, data.start.date()))],
+            ]
+        ),
+    )
+
+
+async def do_move(update: Update, context: BotContext) -> None:
+    """Reschedule, confirmed."""
+    await answer(update)
+    data = cb.parse(update.callback_query.data if update.callback_query else None)
+    assert isinstance(data, cb.DoMove)
+    user = update.effective_user
+    assert user is not None
+    outcome = await context.services.booking.reschedule(user.id, data.booking_id, data.start)
+    if isinstance(outcome, SlotUnavailable):
+        tz = (await context.services.booking.business()).tz
+        bid = cb.BookingId(data.booking_id)
+        await show(
+            update,
+            context,
+            f"Sorry, {render.when(data.start, tz)} was just taken. The nearest free times are:",
+            alternatives_keyboard(
+                outcome.alternatives,
+                tz,
+                pick=lambda s: cb.MoveSlot(bid, s),
+                other=button("🗓 Pick another day", cb.MoveWeek(bid, data.start.date())),
+            ),
+        )
+        return
+    await _report_change(update, context, outcome, "🔁 <b>Your booking is moved.</b>", "PUBLISH")
+
+
+def my_bookings_handlers() -> list[Any]:
+    """Handlers of /mybookings and its buttons (stateless)."""
+
+    def cq(callback: Any, kind: type[cb.Callback]) -> CallbackQueryHandler[BotContext, None]:
+        return CallbackQueryHandler(callback, pattern=cb.pattern(kind))
+
+    return [
+        CommandHandler("mybookings", my_bookings),
+        cq(my_bookings, cb.ShowMyBookings),
+        cq(show_booking, cb.ShowBooking),
+        cq(ask_cancel, cb.AskCancel),
+        cq(do_cancel, cb.DoCancel),
+        cq(move_week, cb.MoveWeek),
+        cq(move_day, cb.MoveDay),
+        cq(move_slot, cb.MoveSlot),
+        cq(do_move, cb.DoMove),
+    ]

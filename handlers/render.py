@@ -1,0 +1,90 @@
+"""Texts the bot sends: HTML-escaped, times in the business zone with the zone named."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from html import escape
+from zoneinfo import ZoneInfo
+
+from storage.records import BookingRecord, ServiceRecord
+
+HELP = (
+    "<b>What I can do</b>\n"
+    "/start – book an appointment\n"
+    "/mybookings – see, cancel or reschedule your bookings\n"
+    "/cancel – stop what we are doing\n"
+    "/help – this message"
+)
+STAFF_HELP = (
+    "\n\n<b>For staff</b>\n"
+    "/connect – link your Google Calendar\n"
+    "/calendars – choose where bookings go and which calendars block your time\n"
+    "/disconnect – sign out from Google"
+)
+ADMIN_HELP = "\n\n<b>For admins</b>\n/invite &lt;staff name&gt; – a link for a staff member"
+
+
+def money(minor: int, currency: str) -> str:
+    """4500, 'EUR' -> '45.00 EUR'."""
+    return f"{minor // 100}.{minor % 100:02d} {currency}"
+
+
+def duration(value: timedelta) -> str:
+    """timedelta(minutes=90) -> '1 h 30 min'."""
+    minutes = int(value.total_seconds() // 60)
+    hours, rest = divmod(minutes, 60)
+    if hours and rest:
+        return f"{hours} h {rest} min"
+    return f"{hours} h" if hours else f"{rest} min"
+
+
+def when(moment: datetime, tz: ZoneInfo) -> str:
+    """'Tue 24 Nov 2026, 14:30 (Europe/Helsinki)'."""
+    local = moment.astimezone(tz)
+    return f"{local:%a %d %b %Y, %H:%M} ({tz.key})"
+
+
+def short_when(moment: datetime, tz: ZoneInfo) -> str:
+    """'Tue 24 Nov 14:30' for buttons."""
+    return f"{moment.astimezone(tz):%a %d %b %H:%M}"
+
+
+def clock_time(moment: datetime, tz: ZoneInfo) -> str:
+    """'14:30' in the business zone."""
+    return f"{moment.astimezone(tz):%H:%M}"
+
+
+def service_line(service: ServiceRecord) -> str:
+    """'<b>Haircut</b> · 45 min · 45.00 EUR'."""
+    line = (
+        f"<b>{escape(service.name)}</b> · {duration(service.duration)} · "
+        f"{money(service.price_minor, service.currency)}"
+    )
+    if service.description:
+        line += f"\n<i>{escape(service.description)}</i>"
+    return line
+
+
+def booking_details(booking: BookingRecord, tz: ZoneInfo, *, address: str = "") -> str:
+    """The details block of a booking."""
+    lines = [
+        f"<b>{escape(booking.service_name)}</b> with {escape(booking.staff_name)}",
+        f"🗓 {when(booking.start, tz)}",
+        f"⏱ {duration(booking.end - booking.start)} · {money(booking.price_minor, booking.currency)}",
+        f"👤 {escape(booking.customer_name)}",
+    ]
+    if booking.customer_phone:
+        lines.append(f"📱 {escape(booking.customer_phone)}")
+    if booking.customer_email:
+        lines.append(f"✉️ {escape(booking.customer_email)}")
+    if address:
+        lines.append(f"📍 {escape(address)}")
+    return "\n".join(lines)
+
+
+def cutoff_text(cutoff: timedelta) -> str:
+    """Why a booking cannot be changed any more."""
+    return (
+        f"Bookings can be changed or cancelled up to {duration(cutoff)} before they start. "
+        "Please contact us directly to change this one."
+    )
