@@ -1,4 +1,4 @@
-"""Composition root: storage, services, the PTB Application and their lifecycle.
+"""Composition root: storage, services, the PTB Application, the web server, their lifecycle.
 
 `BotRuntime` runs everything inside the caller's event loop (the pattern PTB documents for
 running next to other asyncio servers), so the CLI, the end-to-end tests and the
@@ -11,7 +11,9 @@ import asyncio
 import logging
 import signal
 
-from telegram import BotCommand, BotCommandScopeDefault
+from telegram import Bot, BotCommand, BotCommandScopeDefault, InlineKeyboardButton
+from telegram import InlineKeyboardMarkup
+from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes, Defaults
 
@@ -21,6 +23,9 @@ from bot.concurrency import PerChatUpdateProcessor
 from bot.config import Settings
 from bot.persistence import SqlitePersistence
 from bot.services import Services
+from bot.staff_link import Connected, Refused, StaffLinkService
+from bot.web import WebServer
+from handlers import staff as staff_handlers
 from handlers.context import SERVICES_KEY, BotApplication, BotContext
 from handlers.registry import register_handlers
 from storage.bookings import BookingRepository
@@ -30,6 +35,7 @@ from storage.db import Database
 from storage.migrate import migrate
 from storage.ptb_store import PtbStore
 from storage.settings_store import SettingsRepository
+from storage.staff_links import StaffLinkRepository
 
 log = logging.getLogger("bookbot")
 
@@ -45,12 +51,43 @@ class MissingTokenError(RuntimeError):
     """TELEGRAM_BOT_TOKEN is not set."""
 
 
+class TelegramMessenger:
+    """Sends messages from outside a handler (OAuth callback, token problems)."""
+
+    def __init__(self) -> None:
+        self.bot: Bot | None = None
+
+    async def send(
+        self, chat_id: int, html: str, *, url_button: tuple[str, str] | None = None
+    ) -> None:
+        """Send, logging (not raising) if Telegram refuses."""
+        if self.bot is None:
+            log.warning("message dropped: the bot is not running")
+            return
+        markup = (
+            InlineKeyboardMarkup([[InlineKeyboardButton(url_button[0], url=url_button[1])]])
+            if url_button
+            else None
+        )
+        try:
+            await self.bot.send_message(
+                chat_id, html, parse_mode=ParseMode.HTML, reply_markup=markup
+            )
+        except TelegramError as err:
+            log.warning("could not message chat %s: %s", chat_id, err)
+
+
 def build_services(
-    settings: Settings, db: Database, clock: Clock, external_busy: ExternalBusy | None = None
+    settings: Settings,
+    db: Database,
+    clock: Clock,
+    messenger: TelegramMessenger,
+    external_busy: ExternalBusy | None = None,
 ) -> Services:
     """Repositories and services over one database."""
+    catalog = CatalogRepository(db)
     booking = BookingService(
-        catalog=CatalogRepository(db),
+        catalog=catalog,
         customers=CustomerRepository(db),
         bookings=BookingRepository(db),
         settings=SettingsRepository(db),
@@ -58,7 +95,16 @@ def build_services(
         default_timezone=settings.business_timezone,
         external_busy=external_busy,
     )
-    return Services(settings=settings, clock=clock, db=db, booking=booking)
+    staff_link = StaffLinkService(
+        settings=settings,
+        clock=clock,
+        catalog=catalog,
+        links=StaffLinkRepository(db),
+        messenger=messenger,
+    )
+    return Services(
+        settings=settings, clock=clock, db=db, booking=booking, staff_link=staff_link
+    )
 
 
 def build_application(settings: Settings, services: Services) -> BotApplication:
@@ -66,7 +112,8 @@ def build_application(settings: Settings, services: Services) -> BotApplication:
     if settings.telegram_bot_token is None:
         raise MissingTokenError
     base = settings.telegram_api_base_url
-    builder = (
+    rate = settings.telegram_max_messages_per_second
+    app: BotApplication = (
         ApplicationBuilder()
         .token(settings.telegram_bot_token.get_secret_value())
         .base_url(base)
@@ -77,12 +124,9 @@ def build_application(settings: Settings, services: Services) -> BotApplication:
         .defaults(Defaults(tzinfo=settings.tz))
         .connection_pool_size(128)
         .pool_timeout(30)
+        .rate_limiter(AIORateLimiter(overall_max_rate=rate, overall_time_period=1, max_retries=3))
+        .build()  # type: ignore[assignment]
     )
-    rate = settings.telegram_max_messages_per_second
-    builder = builder.rate_limiter(
-        AIORateLimiter(overall_max_rate=rate, overall_time_period=1, max_retries=3)
-    )
-    app: BotApplication = builder.build()  # type: ignore[assignment]
     app.bot_data[SERVICES_KEY] = services
     register_handlers(app)
     return app
@@ -97,26 +141,50 @@ class BotRuntime:
         self.db: Database | None = None
         self.app: BotApplication | None = None
         self.services: Services | None = None
+        self.web: WebServer | None = None
 
     async def start(self) -> None:
-        """Open storage, migrate, start the Application and poll for updates."""
+        """Open storage, migrate, start the Application, the web server, and poll."""
         if self.settings.telegram_bot_token is None:
             raise MissingTokenError
         self.db = await Database.open(self.settings.database_path)
         await migrate(self.db)
-        self.services = build_services(self.settings, self.db, self.clock)
-        self.app = build_application(self.settings, self.services)
-        await self.app.initialize()
+        messenger = TelegramMessenger()
+        self.services = build_services(self.settings, self.db, self.clock, messenger)
+        self.app = app = build_application(self.settings, self.services)
+        messenger.bot = app.bot
+        await app.initialize()
         await self._publish_commands()
-        await self.app.start()
-        assert self.app.updater is not None
-        await self.app.updater.start_polling(
+        self.web = WebServer(
+            host=self.settings.web_host,
+            port=self.settings.web_port,
+            staff_link=self.services.staff_link,
+            bot_link=lambda: f"https://t.me/{app.bot.username}",
+            on_connected=self._on_connected,
+            on_refused=self._on_refused,
+        )
+        await self.web.start()
+        await app.start()
+        assert app.updater is not None
+        await app.updater.start_polling(
             timeout=self.settings.telegram_poll_timeout,
             poll_interval=0,
             allowed_updates=["message", "callback_query"],
             drop_pending_updates=False,
         )
-        log.info("bookbot is running")
+        log.info("bookbot is running as @%s", app.bot.username)
+
+    async def _on_connected(self, outcome: Connected) -> None:
+        assert self.app is not None
+        await staff_handlers.announce_connected(self.app.bot, outcome)
+
+    async def _on_refused(self, outcome: Refused) -> None:
+        assert self.app is not None and self.services is not None
+        if outcome.staff_id is None:
+            return
+        staff = await self.services.booking.catalog.staff_member(outcome.staff_id)
+        if staff is not None and staff.telegram_user_id is not None:
+            await staff_handlers.announce_refused(self.app.bot, staff.telegram_user_id, outcome)
 
     async def _publish_commands(self) -> None:
         assert self.app is not None
@@ -126,7 +194,10 @@ class BotRuntime:
             log.warning("could not publish the command menu: %s", err)
 
     async def stop(self) -> None:
-        """Stop polling, flush persistence, close storage."""
+        """Stop polling and the web server, flush persistence, close storage."""
+        if self.web is not None:
+            await self.web.stop()
+            self.web = None
         if self.app is not None:
             if self.app.updater is not None and self.app.updater.running:
                 await self.app.updater.stop()
@@ -134,6 +205,9 @@ class BotRuntime:
                 await self.app.stop()
             await self.app.shutdown()
             self.app = None
+        if self.services is not None:
+            await self.services.staff_link.close()
+            self.services = None
         if self.db is not None:
             await self.db.close()
             self.db = None

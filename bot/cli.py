@@ -86,7 +86,14 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("migrate", help="apply database migrations")
     load = sub.add_parser("load-config", help="load services, staff and settings from a TOML file")
     load.add_argument("file", type=Path)
+    sub.add_parser("gen-key", help="print a new TOKEN_ENCRYPTION_KEY")
+    sub.add_parser("doctor", help="check the configuration and say how to fix problems")
     args = parser.parse_args(argv)
+    if args.command == "gen-key":
+        from bot.crypto import generate_key
+
+        print(generate_key())
+        return 0
 
     settings = _settings()
     _logging(settings.log_level)
@@ -108,5 +115,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"bookbot: {err}", file=sys.stderr)
             return 2
         return 0
+    if args.command == "doctor":
+        from bot.doctor import run_doctor
+
+        checks = asyncio.run(run_doctor(settings))
+        print("\n".join(c.line() for c in checks))
+        return 0 if all(c.ok for c in checks) else 1
     parser.error(f"unknown command {args.command}")
     return 2

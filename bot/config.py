@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator, model_validator
+from bot.crypto import check_key
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -101,9 +102,20 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
-    def _google_needs_key(self) -> Settings:
-        if self.google_client_id and self.google_client_secret is None:
+    def _google_needs_secrets(self) -> Settings:
+        if not self.google_client_id:
+            return self
+        if self.google_client_secret is None:
             raise ValueError("GOOGLE_CLIENT_SECRET is required when GOOGLE_CLIENT_ID is set")
+        if self.token_encryption_key is None:
+            raise ValueError(
+                "TOKEN_ENCRYPTION_KEY is required when GOOGLE_CLIENT_ID is set: Google tokens "
+                "are stored encrypted. Make one with `bookbot gen-key` and put it in .env as "
+                "TOKEN_ENCRYPTION_KEY=<key>"
+            )
+        problem = check_key(self.token_encryption_key.get_secret_value())
+        if problem is not None:
+            raise ValueError(f"TOKEN_ENCRYPTION_KEY: {problem} (make one with `bookbot gen-key`)")
         return self
 
     @property

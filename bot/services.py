@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from bot.booking import BookingService
 from bot.clock import Clock
 from bot.config import Settings
+from bot.staff_link import StaffLinkService
 from storage.db import Database
 
 
@@ -18,3 +19,4 @@ class Services:
     clock: Clock
     db: Database
     booking: BookingService
+    staff_link: StaffLinkService

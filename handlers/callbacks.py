@@ -310,3 +310,52 @@ class DoMove(Callback):
     prefix: ClassVar[str] = "my"
     booking_id: BookingId
     start: datetime
+
+
+# --- staff calendars --------------------------------------------------------------------
+
+
+@register
+@dataclass(frozen=True, slots=True)
+class CalStart(Callback):
+    """Open the calendar picker."""
+
+    prefix: ClassVar[str] = "cs"
+
+
+@register
+@dataclass(frozen=True, slots=True)
+class CalDest(Callback):
+    """Bookings go to calendar number `index` of the picker's list."""
+
+    prefix: ClassVar[str] = "cd"
+    nonce: Token
+    index: int
+
+
+@register
+@dataclass(frozen=True, slots=True)
+class CalNew(Callback):
+    """Bookings go to a new dedicated calendar."""
+
+    prefix: ClassVar[str] = "cn"
+    nonce: Token
+
+
+@register
+@dataclass(frozen=True, slots=True)
+class CalToggle(Callback):
+    """Toggle whether calendar number `index` blocks time."""
+
+    prefix: ClassVar[str] = "ct"
+    nonce: Token
+    index: int
+
+
+@register
+@dataclass(frozen=True, slots=True)
+class CalDone(Callback):
+    """Save the calendar choices."""
+
+    prefix: ClassVar[str] = "cf"
+    nonce: Token

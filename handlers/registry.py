@@ -13,14 +13,17 @@ from handlers import booking, common
 from handlers import callbacks as cb
 from handlers.context import BotApplication
 from handlers.errors import on_error
+from handlers.admin import admin_handlers
 from handlers.my_bookings import my_bookings_handlers
+from handlers.staff import invite_link_handler, staff_handlers
 
 
 
 def register_handlers(app: BotApplication) -> None:
     """Attach all handlers and the error handler."""
+    app.add_handler(invite_link_handler())
     app.add_handler(booking.booking_conversation())
-    for handler in my_bookings_handlers():
+    for handler in [*my_bookings_handlers(), *staff_handlers(), *admin_handlers()]:
         app.add_handler(handler)
     app.add_handler(CommandHandler("help", common.help_command))
     app.add_handler(CallbackQueryHandler(booking.confirm_outside, pattern=cb.pattern(cb.Confirm)))

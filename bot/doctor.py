@@ -1,0 +1,188 @@
+"""`bookbot doctor`: checks what a human most often gets wrong, and says how to fix each.
+
+Settings, redirect URI, encryption key, database, the Telegram token (getMe), Google
+endpoints, and for each staff member their Google connection, scopes and last error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from ipaddress import ip_address
+from urllib.parse import urlsplit
+
+import aiohttp
+from telegram import Bot
+from telegram.error import InvalidToken, TelegramError
+
+from bot.config import Settings
+from bot.crypto import check_key
+from bot.google.scopes import missing_features
+from storage.catalog import CatalogRepository
+from storage.db import Database
+from storage.migrate import available_migrations, current_version
+from storage.staff_links import StaffLinkRepository
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One line of the report."""
+
+    ok: bool
+    what: str
+    fix: str = ""
+
+    def line(self) -> str:
+        """'✔ what' or '✘ what — fix: ...'."""
+        return f"✔ {self.what}" if self.ok else f"✘ {self.what}\n    fix: {self.fix}"
+
+
+def _is_local(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_redirect(settings: Settings) -> Check:
+    """The OAuth redirect URI must be https unless it points at this machine."""
+    uri = settings.oauth_redirect_uri
+    parts = urlsplit(uri)
+    if parts.scheme == "https" or _is_local(parts.hostname or ""):
+        return Check(True, f"OAuth redirect URI {uri} (register exactly this in Google Cloud)")
+    return Check(
+        False,
+        f"OAuth redirect URI {uri} is not https",
+        "set PUBLIC_BASE_URL to the https address of a reverse proxy in front of the bot",
+    )
+
+
+async def check_database(settings: Settings) -> list[Check]:
+    """The database opens, is writable and is migrated."""
+    try:
+        db = await Database.open(settings.database_path)
+    except Exception as err:  # noqa: BLE001 - report any failure to open
+        return [
+            Check(
+                False,
+                f"database {settings.database_path} cannot be opened ({err})",
+                "check DATABASE_PATH and the folder's permissions",
+            )
+        ]
+    try:
+        async with db.transaction() as tx:
+            await tx.execute("CREATE TABLE IF NOT EXISTS doctor_probe (x INTEGER)")
+            await tx.execute("DROP TABLE doctor_probe")
+        version = await current_version(db)
+        latest = available_migrations()[-1].version
+        checks = [Check(True, f"database {settings.database_path} is writable")]
+        if version < latest:
+            checks.append(
+                Check(False, f"database schema is version {version} of {latest}", "run `bookbot migrate`")
+            )
+        else:
+            checks.append(Check(True, f"database schema is up to date (version {version})"))
+            checks += await _staff_checks(settings, db)
+        return checks
+    except Exception as err:  # noqa: BLE001
+        return [
+            Check(
+                False,
+                f"database {settings.database_path} is not writable ({err})",
+                "check the file's permissions and that the disk is not full",
+            )
+        ]
+    finally:
+        await db.close()
+
+
+async def _staff_checks(settings: Settings, db: Database) -> list[Check]:
+    if not settings.google_enabled:
+        return []
+    links = StaffLinkRepository(db)
+    checks = []
+    for staff in await CatalogRepository(db).all_staff():
+        if not staff.active:
+            continue
+        account = await links.account(staff.id)
+        if staff.telegram_user_id is None:
+            checks.append(Check(False, f"{staff.name}: not linked to Telegram", f"/invite {staff.name}"))
+            continue
+        if account is None or account.status != "connected":
+            status = "never connected" if account is None else account.status
+            checks.append(
+                Check(False, f"{staff.name}: Google {status}", "they send /connect to the bot")
+            )
+            continue
+        missing = missing_features(account.scopes)
+        what = f"{staff.name}: Google connected as {account.email}"
+        if missing:
+            checks.append(Check(False, f"{what}; missing: {'; '.join(missing)}", "/connect again and tick every box"))
+        else:
+            checks.append(Check(True, what + ", all permissions granted"))
+        if account.last_error:
+            checks.append(
+                Check(False, f"{staff.name}: last Google error: {account.last_error}", "/connect again")
+            )
+    return checks
+
+
+async def check_telegram(settings: Settings) -> Check:
+    """Telegram accepts the token (getMe)."""
+    if settings.telegram_bot_token is None:
+        return Check(False, "TELEGRAM_BOT_TOKEN is not set", "create a bot with @BotFather")
+    bot = Bot(
+        settings.telegram_bot_token.get_secret_value(), base_url=settings.telegram_api_base_url
+    )
+    try:
+        async with bot:
+            me = bot.bot
+        return Check(True, f"Telegram accepts the token: the bot is @{me.username}")
+    except InvalidToken:
+        return Check(False, "Telegram rejects TELEGRAM_BOT_TOKEN", "copy the token from @BotFather again")
+    except TelegramError as err:
+        return Check(
+            False,
+            f"Telegram API at {settings.telegram_api_base_url} unreachable ({err})",
+            "check the network and TELEGRAM_API_BASE_URL",
+        )
+
+
+async def check_google_endpoints(settings: Settings) -> list[Check]:
+    """Each Google endpoint answers HTTP (any status means reachable)."""
+    if not settings.google_enabled:
+        return [Check(True, "Google Calendar not configured (optional; set GOOGLE_CLIENT_ID to use it)")]
+    checks = []
+    timeout = aiohttp.ClientTimeout(total=10)
+    async with aiohttp.ClientSession(timeout=timeout) as session:
+        for name, url in (
+            ("GOOGLE_OAUTH_AUTH_URI", settings.google_oauth_auth_uri),
+            ("GOOGLE_OAUTH_TOKEN_URI", settings.google_oauth_token_uri),
+            ("GOOGLE_OAUTH_REVOKE_URI", settings.google_oauth_revoke_uri),
+            ("GOOGLE_API_ROOT_URL", settings.api_root_url + "calendar/v3/users/me/calendarList"),
+        ):
+            try:
+                async with session.get(url, allow_redirects=False) as response:
+                    checks.append(Check(True, f"{name} reachable (HTTP {response.status})"))
+            except (aiohttp.ClientError, TimeoutError) as err:
+                checks.append(
+                    Check(False, f"{name} {url} unreachable ({type(err).__name__})", "check the network and the URL")
+                )
+    return checks
+
+
+async def run_doctor(settings: Settings) -> list[Check]:
+    """Every check, in the order a human would fix them."""
+    checks: list[Check] = []
+    if settings.google_enabled:
+        checks.append(check_redirect(settings))
+        key = settings.token_encryption_key
+        problem = check_key(key.get_secret_value()) if key else "not set"
+        checks.append(
+            Check(problem is None, "TOKEN_ENCRYPTION_KEY " + (problem or "is valid"), "run `bookbot gen-key`")
+        )
+    checks += await check_database(settings)
+    checks.append(await check_telegram(settings))
+    checks += await check_google_endpoints(settings)
+    return checks

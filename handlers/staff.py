@@ -1,0 +1,354 @@
+"""Staff in Telegram: invite deep links, /connect, /disconnect and the calendar picker.
+
+The picker's calendar list lives in the staff member's user data under a random nonce that
+every button carries, so a button of an older list is recognised as stale.
+"""
+
+from __future__ import annotations
+
+import secrets
+from html import escape
+from typing import Any
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+from telegram.ext import CallbackQueryHandler, CommandHandler, filters
+
+from bot.google.calendar import CalendarInfo
+from bot.staff_link import (
+    INVITE_PREFIX,
+    WRITABLE_ROLES,
+    Connected,
+    GoogleNotConfigured,
+    Linked,
+    NeedsReconnect,
+    Refused,
+    StaffLinkService,
+)
+from handlers import callbacks as cb
+from handlers.common import answer, send, show
+from handlers.context import BotContext
+from handlers.keyboards import button
+from storage.records import StaffRecord
+
+NOT_CONFIGURED = (
+    "The admin has not set up Google Calendar for this bot yet (GOOGLE_CLIENT_ID is missing), "
+    "so there is nothing to connect. Bookings still work without it."
+)
+NOT_STAFF = (
+    "This command is for staff members. If you work here, ask the admin for your invite link."
+)
+
+
+def _links(context: BotContext) -> StaffLinkService:
+    return context.services.staff_link
+
+
+def consent_keyboard(url: str) -> InlineKeyboardMarkup:
+    """The 'Sign in with Google' button."""
+    return InlineKeyboardMarkup([[InlineKeyboardButton("🔐 Sign in with Google", url=url)]])
+
+
+async def _offer_consent(update: Update, context: BotContext, staff: StaffRecord, intro: str) -> None:
+    try:
+        url = await _links(context).consent_url(staff.id)
+    except GoogleNotConfigured:
+        await send(update, context, f"{intro}\n\n{NOT_CONFIGURED}")
+        return
+    await send(
+        update,
+        context,
+        f"{intro}\n\nNext, connect your Google Calendar so bookings appear there and your busy "
+        "times are respected. The link works for 10 minutes.",
+        consent_keyboard(url),
+    )
+
+
+async def start_invite(update: Update, context: BotContext) -> None:
+    """/start connect_<token>: a staff invite link."""
+    user = update.effective_user
+    assert user is not None
+    token = (context.args or [""])[0].removeprefix(INVITE_PREFIX)
+    result = await _links(context).accept_invite(token, user.id)
+    if isinstance(result, Refused):
+        await send(update, context, escape(result.message))
+        return
+    assert isinstance(result, Linked)
+    await _offer_consent(
+        update, context, result.staff, f"👋 Welcome, {escape(result.staff.name)}! You are now "
+        "linked as staff."
+    )
+
+
+async def connect(update: Update, context: BotContext) -> None:
+    """/connect: (re)start Google sign-in for a linked staff member."""
+    user = update.effective_user
+    assert user is not None
+    staff = await _links(context).staff_of(user.id)
+    if staff is None:
+        await send(update, context, NOT_STAFF)
+        return
+    await _offer_consent(update, context, staff, f"Hi {escape(staff.name)}!")
+
+
+async def disconnect(update: Update, context: BotContext) -> None:
+    """/disconnect: sign out from Google; bookings are kept."""
+    user = update.effective_user
+    assert user is not None
+    staff = await _links(context).staff_of(user.id)
+    if staff is None:
+        await send(update, context, NOT_STAFF)
+        return
+    if await _links(context).disconnect(staff.id):
+        await send(
+            update,
+            context,
+            "Signed out from Google. Your access was revoked at Google and the tokens deleted; "
+            "all bookings are kept. To connect again, send /connect.",
+        )
+    else:
+        await send(update, context, "You are not connected to Google. Send /connect to connect.")
+
+
+# --- calendar picker ---------------------------------------------------------------------
+
+
+def _picker(context: BotContext) -> dict[str, Any]:
+    data = context.user_data
+    assert data is not None
+    return data.setdefault("calendars", {})  # type: ignore[no-any-return]
+
+
+async def calendars(update: Update, context: BotContext) -> None:
+    """/calendars or the 'Choose calendars' button: where bookings go."""
+    await answer(update)
+    user = update.effective_user
+    assert user is not None
+    links = _links(context)
+    staff = await links.staff_of(user.id)
+    if staff is None:
+        await send(update, context, NOT_STAFF)
+        return
+    if not links.google_enabled:
+        await send(update, context, NOT_CONFIGURED)
+        return
+    try:
+        found = await links.list_calendars(staff.id)
+    except NeedsReconnect:
+        await _offer_consent(update, context, staff, "Your Google account is not connected.")
+        return
+    picker = _picker(context)
+    picker.clear()
+    picker.update(
+        nonce=secrets.token_urlsafe(6),
+        items=[
+            {"id": c.id, "summary": c.summary, "primary": c.primary, "role": c.access_role,
+             "tz": c.time_zone}
+            for c in found
+        ],
+        dest=None,
+        block=[],
+    )
+    nonce = cb.Token(picker["nonce"])
+    rows = [
+        [button(f"📅 {c.summary}{' (primary)' if c.primary else ''}", cb.CalDest(nonce, i))]
+        for i, c in enumerate(found)
+        if c.access_role in WRITABLE_ROLES
+    ]
+    business = await context.services.booking.business()
+    rows.append([button(f"➕ New calendar “{business.name} bookings”", cb.CalNew(nonce))])
+    await show(
+        update,
+        context,
+        "<b>Where should new bookings go?</b>\nPick one of your calendars, or let me create a "
+        "dedicated one.",
+        InlineKeyboardMarkup(rows),
+    )
+
+
+def _items(picker: dict[str, Any]) -> list[CalendarInfo]:
+    return [
+        CalendarInfo(
+            id=i["id"], summary=i["summary"], primary=i["primary"], access_role=i["role"],
+            time_zone=i.get("tz") or "",
+        )
+        for i in picker.get("items", [])
+    ]
+
+
+async def _current(update: Update, context: BotContext, nonce: str) -> dict[str, Any] | None:
+    picker = _picker(context)
+    if picker.get("nonce") != nonce:
+        await show(
+            update,
+            context,
+            "This calendar list is out of date.",
+            InlineKeyboardMarkup([[button("Show my calendars", cb.CalStart())]]),
+        )
+        return None
+    return picker
+
+
+async def pick_destination(update: Update, context: BotContext) -> None:
+    """A destination calendar button."""
+    await answer(update)
+    data = cb.parse(update.callback_query.data if update.callback_query else None)
+    assert isinstance(data, cb.CalDest)
+    picker = await _current(update, context, data.nonce)
+    if picker is None:
+        return
+    items = _items(picker)
+    if not 0 <= data.index < len(items) or items[data.index].access_role not in WRITABLE_ROLES:
+        await show(update, context, "That calendar cannot receive bookings.")
+        return
+    picker["dest"] = items[data.index].id
+    defaults = {c.id for c in items if c.primary} | {picker["dest"]}
+    picker["block"] = [c.id for c in items if c.id in defaults]
+    await _blocking_screen(update, context, picker)
+
+
+async def new_destination(update: Update, context: BotContext) -> None:
+    """Create a dedicated bookings calendar."""
+    await answer(update)
+    data = cb.parse(update.callback_query.data if update.callback_query else None)
+    assert isinstance(data, cb.CalNew)
+    picker = await _current(update, context, data.nonce)
+    if picker is None:
+        return
+    user = update.effective_user
+    assert user is not None
+    staff = await _links(context).staff_of(user.id)
+    if staff is None:
+        await send(update, context, NOT_STAFF)
+        return
+    business = await context.services.booking.business()
+    try:
+        created = await _links(context).create_dedicated_calendar(
+            staff.id, business.name, business.timezone
+        )
+    except NeedsReconnect:
+        await _offer_consent(update, context, staff, "Your Google account is not connected.")
+        return
+    picker["items"].append(
+        {"id": created.id, "summary": created.summary, "primary": False, "role": "owner",
+         "tz": created.time_zone}
+    )
+    picker["dest"] = created.id
+    items = _items(picker)
+    picker["block"] = [c.id for c in items if c.primary or c.id == created.id]
+    await _blocking_screen(update, context, picker)
+
+
+async def _blocking_screen(update: Update, context: BotContext, picker: dict[str, Any]) -> None:
+    nonce = cb.Token(picker["nonce"])
+    blocked = set(picker["block"])
+    rows = [
+        [button(f"{'✅' if c.id in blocked else '▫️'} {c.summary}", cb.CalToggle(nonce, i))]
+        for i, c in enumerate(_items(picker))
+    ]
+    rows.append([button("💾 Save", cb.CalDone(nonce))])
+    dest = next((c.summary for c in _items(picker) if c.id == picker["dest"]), "")
+    await show(
+        update,
+        context,
+        f"Bookings will go to <b>{escape(dest)}</b>.\n\n<b>Which calendars block your time?</b>\n"
+        "Customers cannot book while any ticked calendar shows you busy. Only busy times are "
+        "read, never event details.",
+        InlineKeyboardMarkup(rows),
+    )
+
+
+async def toggle_blocking(update: Update, context: BotContext) -> None:
+    """Tick or untick a blocking calendar."""
+    await answer(update)
+    data = cb.parse(update.callback_query.data if update.callback_query else None)
+    assert isinstance(data, cb.CalToggle)
+    picker = await _current(update, context, data.nonce)
+    if picker is None or picker.get("dest") is None:
+        return
+    items = _items(picker)
+    if not 0 <= data.index < len(items):
+        return
+    chosen = items[data.index].id
+    blocked = list(picker["block"])
+    picker["block"] = [c for c in blocked if c != chosen] if chosen in blocked else blocked + [chosen]
+    await _blocking_screen(update, context, picker)
+
+
+async def save_calendars(update: Update, context: BotContext) -> None:
+    """Store the choices."""
+    await answer(update)
+    data = cb.parse(update.callback_query.data if update.callback_query else None)
+    assert isinstance(data, cb.CalDone)
+    picker = await _current(update, context, data.nonce)
+    if picker is None or picker.get("dest") is None:
+        return
+    user = update.effective_user
+    assert user is not None
+    staff = await _links(context).staff_of(user.id)
+    if staff is None:
+        await send(update, context, NOT_STAFF)
+        return
+    items = {c.id: c for c in _items(picker)}
+    destination = items[picker["dest"]]
+    blocking = [items[i] for i in picker["block"] if i in items]
+    await _links(context).save_calendars(staff.id, destination, blocking)
+    picker.clear()
+    names = ", ".join(escape(c.summary) for c in blocking) or "none"
+    await show(
+        update,
+        context,
+        f"💾 Saved. Bookings go to <b>{escape(destination.summary)}</b>; busy time comes from: "
+        f"{names}.\nChange this any time with /calendars.",
+    )
+
+
+async def announce_connected(bot: Bot, outcome: Connected) -> None:
+    """After the OAuth callback: tell the staff member and offer the calendar picker."""
+    chat = outcome.staff.telegram_user_id
+    if chat is None:
+        return
+    text = f"✅ Google Calendar connected as <b>{escape(outcome.email)}</b>."
+    if outcome.missing:
+        text += "\n\n⚠️ Some permissions were not granted, so these will not work:\n" + "\n".join(
+            f"• {escape(m)}" for m in outcome.missing
+        ) + "\nSend /connect to grant them."
+    text += "\n\nNext: choose where bookings go and which calendars block your time."
+    await bot.send_message(
+        chat,
+        text,
+        parse_mode=ParseMode.HTML,
+        reply_markup=InlineKeyboardMarkup([[button("📅 Choose calendars", cb.CalStart())]]),
+    )
+
+
+async def announce_refused(bot: Bot, chat_id: int, outcome: Refused) -> None:
+    """After a failed OAuth callback: tell the staff member why."""
+    await bot.send_message(
+        chat_id, f"❌ Google sign-in failed: {escape(outcome.message)}", parse_mode=ParseMode.HTML
+    )
+
+
+def staff_handlers() -> list[Any]:
+    """Handlers for staff; the invite deep link must come before the booking conversation."""
+
+    def cq(callback: Any, kind: type[cb.Callback]) -> CallbackQueryHandler[BotContext, None]:
+        return CallbackQueryHandler(callback, pattern=cb.pattern(kind))
+
+    return [
+        CommandHandler("connect", connect),
+        CommandHandler("disconnect", disconnect),
+        CommandHandler("calendars", calendars),
+        cq(calendars, cb.CalStart),
+        cq(pick_destination, cb.CalDest),
+        cq(new_destination, cb.CalNew),
+        cq(toggle_blocking, cb.CalToggle),
+        cq(save_calendars, cb.CalDone),
+    ]
+
+
+def invite_link_handler() -> CommandHandler[BotContext, None]:
+    """`/start connect_<token>` (registered before the booking conversation)."""
+    return CommandHandler(
+        "start", start_invite, filters=filters.Regex(rf"^/start {INVITE_PREFIX}\S*$")
+    )

@@ -1,0 +1,75 @@
+"""Customer actions through the chat, as a person would tap them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.fakes.telegram import FakeTelegram, FakeUser
+
+JSON = dict[str, Any]
+HAIRCUT = "Haircut · 1 h · 45.00 EUR"
+
+
+def full_name(user: FakeUser) -> str:
+    """The name Telegram shows for a user."""
+    return " ".join(n for n in (user.first_name, user.last_name) if n)
+
+
+async def tap(tg: FakeTelegram, user: FakeUser, message: JSON, text: str) -> JSON:
+    """Press a button and return the bot's next message (sent or edited)."""
+    mark = tg.mark()
+    await tg.press(user, message, text=text)
+    return await tg.next_message(user.id, since=mark)
+
+
+async def say(tg: FakeTelegram, user: FakeUser, text: str) -> JSON:
+    """Send text and return the bot's next message."""
+    mark = tg.mark()
+    await tg.send_text(user, text)
+    return await tg.next_message(user.id, since=mark)
+
+
+async def reach_summary(
+    tg: FakeTelegram,
+    user: FakeUser,
+    *,
+    staff: str = "Anna",
+    day: str = "24",
+    time: str = "13:00",
+    email: str | None = "ann@example.com",
+) -> JSON:
+    """From /start to the summary for a new customer (name from profile, phone shared)."""
+    menu = await say(tg, user, "/start")
+    staff_screen = await tap(tg, user, menu, HAIRCUT)
+    week = await tap(tg, user, staff_screen, staff)
+    slots = await tap(tg, user, week, day)
+    name_prompt = await tap(tg, user, slots, time)
+    phone_prompt = await tap(tg, user, name_prompt, f"Use “{full_name(user)}”")
+    assert "phone" in phone_prompt["text"].lower()
+    mark = tg.mark()
+    await tg.send_contact(user, "+358401234567")
+    email_prompt = await tg.next_message(
+        user.id, since=mark, predicate=lambda m: "e-mail" in m.get("text", "")
+    )
+    if email is None:
+        return await tap(tg, user, email_prompt, "Skip")
+    mark = tg.mark()
+    await tg.send_text(user, email)
+    return await tg.next_message(
+        user.id, since=mark, predicate=lambda m: "check your booking" in m.get("text", "")
+    )
+
+
+async def confirm(tg: FakeTelegram, user: FakeUser, summary: JSON) -> JSON:
+    """Press Confirm and return the confirmation message (after its .ics arrived)."""
+    mark = tg.mark()
+    await tg.press(user, summary, text="✅ Confirm booking")
+    await tg.wait_for("sendDocument", chat_id=user.id, since=mark)
+    sent = await tg.wait_for(
+        "sendMessage",
+        chat_id=user.id,
+        since=mark,
+        predicate=lambda c: "booked" in str(c.params.get("text", "")).lower(),
+    )
+    result: JSON = sent.result
+    return result

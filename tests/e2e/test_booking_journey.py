@@ -1,0 +1,118 @@
+"""The customer's whole journey through the real bot: book, see, reschedule, cancel."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+from icalendar import Calendar
+
+from bot.app import BotRuntime
+from tests.e2e.flows import HAIRCUT, confirm, reach_summary, say, tap
+from tests.e2e.harness import button_url, buttons
+from tests.fakes.telegram import FakeTelegram
+
+
+def _ics(tg: FakeTelegram, chat_id: int, index: int = -1) -> Calendar:
+    document = tg.documents(chat_id)[index]
+    assert document.file_name.endswith(".ics")
+    return Calendar.from_ical(document.data)
+
+
+async def test_book_reschedule_and_cancel(tg: FakeTelegram, bot: BotRuntime) -> None:
+    ann = tg.user(501, first_name="Ann", last_name="Smith")
+    summary = await reach_summary(tg, ann)
+    text = summary["text"]
+    assert "Haircut" in text and "Anna" in text and "Ann Smith" in text
+    assert "+358401234567" in text and "ann@example.com" in text
+    assert "Tue 24 Nov 2026, 13:00 (Europe/Helsinki)" in text
+
+    confirmation = await confirm(tg, ann, summary)
+    assert "Tue 24 Nov 2026, 13:00 (Europe/Helsinki)" in confirmation["text"]
+    url = urlsplit(button_url(confirmation, "📅 Add to Google Calendar"))
+    assert (url.netloc, url.path) == ("calendar.google.com", "/calendar/render")
+    query = parse_qs(url.query)
+    assert query["action"] == ["TEMPLATE"]
+    assert query["dates"] == ["20261124T110000Z/20261124T120000Z"]
+    assert query["text"][0].startswith("Haircut")
+    assert query["location"] == ["Main street 1"]
+
+    first_ics = _ics(tg, ann.id)
+    event = first_ics.walk("VEVENT")[0]
+    uid = str(event["UID"])
+    assert event.decoded("DTSTART").isoformat() == "2026-11-24T11:00:00+00:00"
+    assert int(event["SEQUENCE"]) == 0
+
+    listing = await say(tg, ann, "/mybookings")
+    assert "Tue 24 Nov 13:00 – Haircut with Anna" in listing["text"]
+    details = await tap(tg, ann, listing, "Tue 24 Nov 13:00 · Haircut")
+    assert set(buttons(details)) >= {"🔁 Reschedule", "✖ Cancel booking"}
+
+    week = await tap(tg, ann, details, "🔁 Reschedule")
+    slots = await tap(tg, ann, week, "25")
+    ask = await tap(tg, ann, slots, "15:00")
+    assert "Wed 25 Nov 2026, 15:00" in ask["text"]
+    mark = tg.mark()
+    await tg.press(ann, ask, text="✅ Yes, move it")
+    await tg.wait_for("sendDocument", chat_id=ann.id, since=mark)
+    moved = _ics(tg, ann.id)
+    moved_event = moved.walk("VEVENT")[0]
+    assert str(moved_event["UID"]) == uid
+    assert int(moved_event["SEQUENCE"]) == 1
+    assert moved_event.decoded("DTSTART").isoformat() == "2026-11-25T13:00:00+00:00"
+
+    listing = await say(tg, ann, "/mybookings")
+    details = await tap(tg, ann, listing, "Wed 25 Nov 15:00 · Haircut")
+    ask_cancel = await tap(tg, ann, details, "✖ Cancel booking")
+    mark = tg.mark()
+    await tg.press(ann, ask_cancel, text="Yes, cancel it")
+    await tg.wait_for("sendDocument", chat_id=ann.id, since=mark)
+    cancelled = _ics(tg, ann.id)
+    assert str(cancelled["METHOD"]) == "CANCEL"
+    cancelled_event = cancelled.walk("VEVENT")[0]
+    assert str(cancelled_event["UID"]) == uid and str(cancelled_event["STATUS"]) == "CANCELLED"
+    assert int(cancelled_event["SEQUENCE"]) == 2
+
+    empty = await say(tg, ann, "/mybookings")
+    assert "no upcoming bookings" in empty["text"]
+
+
+async def test_returning_customer_skips_contact_steps(tg: FakeTelegram, bot: BotRuntime) -> None:
+    ann = tg.user(502, first_name="Ann")
+    await confirm(tg, ann, await reach_summary(tg, ann, time="09:00"))
+    menu = await say(tg, ann, "/start")
+    staff = await tap(tg, ann, menu, HAIRCUT)
+    week = await tap(tg, ann, staff, "Anna")
+    slots = await tap(tg, ann, week, "24")
+    assert "09:00" not in buttons(slots)  # taken by her first booking
+    summary = await tap(tg, ann, slots, "14:00")
+    assert "check your booking" in summary["text"] and "ann@example.com" in summary["text"]
+
+
+async def test_deep_link_opens_service_and_anyone_is_assigned(
+    tg: FakeTelegram, bot: BotRuntime
+) -> None:
+    bob = tg.user(503, first_name="Bob")
+    services = await bot.services.booking.services()  # type: ignore[union-attr]
+    staff_screen = await say(tg, bob, f"/start svc_{services[0].id}")
+    assert "Who would you like to see?" in staff_screen["text"]
+    week = await tap(tg, bob, staff_screen, "✨ Anyone available")
+    assert "anyone available" in week["text"]
+    slots = await tap(tg, bob, week, "28")  # Saturday: only Ben works
+    name = await tap(tg, bob, slots, "10:00")
+    phone = await tap(tg, bob, name, "Use “Bob”")
+    mark = tg.mark()
+    await tg.send_text(bob, "Skip")
+    email = await tg.next_message(bob.id, since=mark, predicate=lambda m: "e-mail" in m["text"])
+    summary = await tap(tg, bob, email, "Skip")
+    assert "anyone available" in summary["text"]
+    confirmation = await confirm(tg, bob, summary)
+    assert "with Ben" in confirmation["text"]
+    assert phone["reply_markup"]["keyboard"][0][0]["request_contact"] is True
+
+
+async def test_service_names_are_escaped(tg: FakeTelegram, bot: BotRuntime) -> None:
+    ann = tg.user(504)
+    menu = await say(tg, ann, "/start")
+    assert "Beard &amp; &lt;trim&gt;" not in menu["text"]  # the emulator stores parsed text
+    assert "Beard & <trim>" in menu["text"]
+    assert any(b.startswith("Beard & <trim>") for b in buttons(menu))

@@ -1,0 +1,130 @@
+"""Restarts, stale and forged buttons, stray text and media: always a clear answer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.app import BotRuntime
+from bot.clock import ManualClock
+from tests.e2e.flows import HAIRCUT, confirm, reach_summary, say, tap
+from tests.e2e.harness import bot_settings, buttons, running_bot
+from tests.fakes.telegram import FakeTelegram
+
+
+async def test_customer_continues_after_restart(
+    tg: FakeTelegram, bot: BotRuntime, db_path: Path, clock: ManualClock
+) -> None:
+    ann = tg.user(700, first_name="Ann")
+    menu = await say(tg, ann, "/start")
+    staff = await tap(tg, ann, menu, HAIRCUT)
+    week = await tap(tg, ann, staff, "Anna")
+    slots = await tap(tg, ann, week, "24")
+    name_prompt = await tap(tg, ann, slots, "13:00")
+    assert "What name" in name_prompt["text"]
+    await bot.stop()
+
+    async with running_bot(bot_settings(tg, db_path), clock):
+        phone_prompt = await say(tg, ann, "Ann Restarted")
+        assert "phone" in phone_prompt["text"].lower()
+        mark = tg.mark()
+        await tg.send_text(ann, "Skip")
+        email = await tg.next_message(ann.id, since=mark, predicate=lambda m: "e-mail" in m["text"])
+        summary = await tap(tg, ann, email, "Skip")
+        assert "Ann Restarted" in summary["text"] and "13:00" in summary["text"]
+        confirmation = await confirm(tg, ann, summary)
+        assert "Ann Restarted" in confirmation["text"]
+
+
+async def test_forged_and_stale_buttons_get_an_answer(tg: FakeTelegram, bot: BotRuntime) -> None:
+    ann = tg.user(701)
+    eve = tg.user(702, first_name="Eve")
+    await confirm(tg, ann, await reach_summary(tg, ann, email=None))
+    assert bot.db is not None
+    async with bot.db.reader.execute("SELECT id FROM bookings") as cur:
+        row = await cur.fetchone()
+    assert row is not None
+    anns_booking = row[0]
+    menu = await say(tg, eve, "/start")
+
+    for forged in (
+        f"bx:{anns_booking}",  # cancel someone else's booking
+        f"b:{anns_booking}",
+        "bx:../../etc",
+        "z:1:0:notatime",
+        "s:999999",
+        "unknown:thing",
+        "x" * 64,
+    ):
+        mark = tg.mark()
+        query = await tg.press_raw(eve, menu["message_id"], forged)
+        answer = await tg.callback_answer(query)
+        assert answer.ok, forged
+        reply = await tg.next_message(eve.id, since=mark)
+        assert reply["text"], forged
+        assert "Ann" not in reply["text"], forged
+
+    async with bot.db.reader.execute("SELECT status FROM bookings") as cur:
+        assert [r[0] for r in await cur.fetchall()] == ["confirmed"]
+    stale = await tg.press_raw(eve, menu["message_id"], "zz:1")
+    assert (await tg.callback_answer(stale)).params.get("text") == "This button has expired."
+
+
+async def test_stray_input_gets_hints(tg: FakeTelegram, bot: BotRuntime) -> None:
+    ann = tg.user(703)
+    idle = await say(tg, ann, "hello?")
+    assert "/start" in idle["text"]
+    unknown = await say(tg, ann, "/frobnicate")
+    assert "don't know that command" in unknown["text"]
+    menu = await say(tg, ann, "/start")
+    mark = tg.mark()
+    await tg.send_sticker(ann)
+    hint = await tg.next_message(ann.id, since=mark)
+    assert "buttons above" in hint["text"]
+    staff = await tap(tg, ann, menu, HAIRCUT)
+    week = await tap(tg, ann, staff, "Anna")
+    slots = await tap(tg, ann, week, "24")
+    await tap(tg, ann, slots, "13:00")
+    mark = tg.mark()
+    await tg.send_photo(ann)
+    assert "type your name" in (await tg.next_message(ann.id, since=mark))["text"]
+    bad_name = await say(tg, ann, "\u202e" * 3)
+    assert "name" in bad_name["text"].lower()
+    phone = await say(tg, ann, "Ann")
+    assert "phone" in phone["text"].lower()
+    bad_phone = await say(tg, ann, "call me maybe")
+    assert "button below" in bad_phone["text"]
+    mark = tg.mark()
+    await tg.send_contact(ann, "+15551234567", user_id=999)
+    assert "your own number" in (await tg.next_message(ann.id, since=mark))["text"]
+    mark = tg.mark()
+    await tg.send_text(ann, "+358 40 123 4567")
+    await tg.next_message(ann.id, since=mark, predicate=lambda m: "e-mail" in m["text"])
+    bad_email = await say(tg, ann, "not-an-email")
+    assert "again" in bad_email["text"]
+    left = await say(tg, ann, "/cancel")
+    assert "nothing was booked" in left["text"].lower()
+    after = await say(tg, ann, "just chatting")
+    assert "/start" in after["text"]
+
+
+async def test_help_lists_commands(tg: FakeTelegram, bot: BotRuntime) -> None:
+    ann = tg.user(704)
+    text = (await say(tg, ann, "/help"))["text"]
+    assert "/mybookings" in text and "/invite" not in text
+    admin = tg.user(9001, first_name="Boss")
+    assert "/invite" in (await say(tg, admin, "/help"))["text"]
+    assert [c["command"] for c in tg.commands()] == ["start", "mybookings", "cancel", "help"]
+
+
+async def test_cancel_refused_past_cutoff(
+    tg: FakeTelegram, bot: BotRuntime, clock: ManualClock
+) -> None:
+    ann = tg.user(705)
+    await confirm(tg, ann, await reach_summary(tg, ann, email=None))
+    from datetime import UTC, datetime
+
+    clock.set(datetime(2026, 11, 24, 0, 0, tzinfo=UTC))  # 13 hours before 13:00 Helsinki
+    listing = await say(tg, ann, "/mybookings")
+    details = await tap(tg, ann, listing, "Tue 24 Nov 13:00 · Haircut")
+    assert "up to 1 d" in details["text"] or "24 h" in details["text"]
+    assert "✖ Cancel booking" not in buttons(details)

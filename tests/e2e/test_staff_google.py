@@ -1,0 +1,295 @@
+"""Staff link Telegram and Google: invite, consent, calendars, disconnect, revoked tokens."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.app import BotRuntime
+from bot.clock import ManualClock
+from tests.conftest import SALON
+from tests.e2e.flows import say, tap
+from tests.e2e.google_harness import (
+    consent_url_of,
+    free_port,
+    google_settings,
+    invite_link,
+    open_consent,
+    query_of,
+    visit,
+)
+from tests.e2e.harness import ADMIN_ID, buttons, load_business, running_bot
+from tests.fakes.google import Account, FakeGoogle
+from tests.fakes.telegram import FakeTelegram, FakeUser
+
+
+@pytest.fixture
+async def google(clock: ManualClock) -> AsyncIterator[FakeGoogle]:
+    """The Google emulator sharing the bot's clock."""
+    async with FakeGoogle(client_id="bookbot-test.apps.googleusercontent.com", clock=clock) as fake:
+        yield fake
+
+
+@pytest.fixture
+async def gbot(
+    tg: FakeTelegram, google: FakeGoogle, db_path: Path, clock: ManualClock
+) -> AsyncIterator[BotRuntime]:
+    """The bot with Google configured."""
+    await load_business(db_path, SALON)
+    port = free_port()
+    settings = google_settings(tg, google, db_path, port)
+    google.register_redirect_uri(settings.oauth_redirect_uri)
+    async with running_bot(settings, clock) as runtime:
+        yield runtime
+
+
+@pytest.fixture
+def admin(tg: FakeTelegram) -> FakeUser:
+    return tg.user(ADMIN_ID, first_name="Boss")
+
+
+@pytest.fixture
+def anna_google(google: FakeGoogle) -> Account:
+    account = google.add_account("anna@example.com", name="Anna")
+    google.add_calendar(account, "Personal")
+    google.add_calendar(account, "Team holidays", access_role="reader")
+    return account
+
+
+async def link_staff(tg: FakeTelegram, admin: FakeUser, staff: FakeUser) -> dict[str, object]:
+    """Admin invites Anna; the staff member opens the link; returns the sign-in message."""
+    payload = await invite_link(tg, admin, "Anna")
+    return await say(tg, staff, f"/start {payload}")
+
+
+async def connect(
+    tg: FakeTelegram, google: FakeGoogle, staff: FakeUser, account: Account, message: dict[str, object], grant: object = None
+) -> dict[str, object]:
+    """Consent in the browser; returns the callback page and the bot's Telegram message."""
+    google.set_consent(account, grant=grant)
+    callback_url = await open_consent(consent_url_of(message))
+    mark = tg.mark()
+    page = await visit(callback_url)
+    told = await tg.next_message(staff.id, since=mark)
+    return {"page": page, "told": told, "callback_url": callback_url}
+
+
+async def _dump(bot: BotRuntime) -> str:
+    assert bot.db is not None
+    lines = [line async for line in bot.db.reader.iterdump()]
+    return "\n".join(lines)
+
+
+async def test_staff_connects_chooses_calendars_and_disconnects(
+    tg: FakeTelegram, google: FakeGoogle, gbot: BotRuntime, admin: FakeUser, anna_google: Account,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    staff = tg.user(801, first_name="Anna")
+    welcome = await link_staff(tg, admin, staff)
+    assert "linked as staff" in welcome["text"]  # type: ignore[operator]
+    consent = query_of(consent_url_of(welcome))
+    assert consent["access_type"] == "offline" and consent["prompt"] == "consent"
+    assert consent["include_granted_scopes"] == "true"
+    assert consent["code_challenge_method"] == "S256" and len(consent["code_challenge"]) >= 43
+    assert len(consent["state"]) >= 32
+
+    result = await connect(tg, google, staff, anna_google, welcome)
+    page = result["page"]
+    assert page.status == 200 and "Connected as anna@example.com" in page.page  # type: ignore[attr-defined]
+    told = result["told"]
+    assert "connected as anna@example.com" in told["text"]  # type: ignore[index]
+
+    picker = await tap(tg, staff, told, "📅 Choose calendars")  # type: ignore[arg-type]
+    assert "📅 anna@example.com (primary)" in buttons(picker)
+    assert "📅 Personal" in buttons(picker)
+    assert not any("Team holidays" in b for b in buttons(picker))  # read-only: cannot receive
+    blocking = await tap(tg, staff, picker, "➕ New calendar “Test Salon bookings”")
+    assert "Test Salon bookings" in blocking["text"]
+    assert "✅ anna@example.com" in buttons(blocking) and "▫️ Team holidays" in buttons(blocking)
+    blocking = await tap(tg, staff, blocking, "▫️ Team holidays")
+    saved = await tap(tg, staff, blocking, "💾 Save")
+    assert "Saved" in saved["text"]
+    assert gbot.db is not None
+    async with gbot.db.reader.execute(
+        "SELECT name, is_destination, blocks_time FROM staff_calendars ORDER BY name"
+    ) as cur:
+        rows = [tuple(r) for r in await cur.fetchall()]
+    assert rows == [
+        ("Team holidays", 0, 1),
+        ("Test Salon bookings", 1, 1),
+        ("anna@example.com", 0, 1),
+    ]
+    assert any(c.summary == "Test Salon bookings" for c in google.store.calendars.values())
+
+    dump = await _dump(gbot)
+    secrets = list(google.oauth.refresh_tokens) + list(google.oauth.access_tokens)
+    assert secrets
+    for secret in [*secrets, google.client_secret]:
+        assert secret not in dump
+        assert secret not in caplog.text
+        assert secret not in page.page  # type: ignore[attr-defined]
+
+    bye = await say(tg, staff, "/disconnect")
+    assert "Signed out from Google" in bye["text"] and "/connect" in bye["text"]
+    assert google.calls_of("oauth.revoke")
+    assert all(t.revoked for t in google.oauth.refresh_tokens.values())
+    async with gbot.db.reader.execute("SELECT tokens, status FROM google_accounts") as cur:
+        assert [tuple(r) for r in await cur.fetchall()] == [(None, "disconnected")]
+    again = await say(tg, staff, "/disconnect")
+    assert "not connected" in again["text"]
+
+    reconnect = await say(tg, staff, "/connect")
+    result = await connect(tg, google, staff, anna_google, reconnect)
+    assert result["page"].status == 200  # type: ignore[attr-defined]
+
+
+async def test_granular_consent_names_missing_features(
+    tg: FakeTelegram, google: FakeGoogle, gbot: BotRuntime, admin: FakeUser, anna_google: Account
+) -> None:
+    staff = tg.user(802, first_name="Anna")
+    welcome = await link_staff(tg, admin, staff)
+    granted = {
+        "openid",
+        "https://www.googleapis.com/auth/userinfo.email",
+        "https://www.googleapis.com/auth/calendar.events",
+        "https://www.googleapis.com/auth/calendar.calendarlist.readonly",
+    }
+    result = await connect(tg, google, staff, anna_google, welcome, grant=granted)
+    assert "not granted" in result["page"].page  # type: ignore[attr-defined]
+    text = result["told"]["text"]  # type: ignore[index]
+    assert "busy" in text.lower() and "/connect" in text
+
+
+async def test_bad_callbacks_store_nothing(
+    tg: FakeTelegram, google: FakeGoogle, gbot: BotRuntime, admin: FakeUser, anna_google: Account,
+    clock: ManualClock, caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    staff = tg.user(803, first_name="Anna")
+    welcome = await link_staff(tg, admin, staff)
+    base = gbot.settings.oauth_redirect_uri
+
+    for url in (base, f"{base}?code=abc", f"{base}?state=nonsense&code=abc"):
+        page = await visit(url)
+        assert page.status == 400 and "Not connected" in page.page
+
+    google.set_consent(anna_google, deny=True)
+    denied_url = await open_consent(consent_url_of(welcome))
+    assert query_of(denied_url)["error"] == "access_denied"
+    mark = tg.mark()
+    page = await visit(denied_url)
+    assert page.status == 400 and "declined" in page.page
+    assert "declined" in (await tg.next_message(staff.id, since=mark))["text"]
+
+    fresh = await say(tg, staff, "/connect")
+    google.set_consent(anna_google)
+    callback_url = await open_consent(consent_url_of(fresh))
+    clock.advance(timedelta(minutes=11))
+    mark = tg.mark()
+    page = await visit(callback_url)
+    assert page.status == 400 and "expired" in page.page
+    assert "expired" in (await tg.next_message(staff.id, since=mark))["text"]
+
+    fresh = await say(tg, staff, "/connect")
+    callback_url = await open_consent(consent_url_of(fresh))
+    google.fail_next("oauth.token", 500)
+    page = await visit(callback_url)
+    assert page.status == 400 and "did not accept" in page.page
+    replay = await visit(callback_url)
+    assert replay.status == 400 and "already used" in replay.page
+
+    # Another staff member's code with this state: PKCE makes the exchange fail.
+    other = await say(tg, staff, "/connect")
+    mine = await say(tg, staff, "/connect")
+    other_callback = await open_consent(consent_url_of(other))
+    mine_callback = await open_consent(consent_url_of(mine))
+    swapped = f"{base}?state={query_of(mine_callback)['state']}&code={query_of(other_callback)['code']}"
+    page = await visit(swapped)
+    assert page.status == 400
+
+    assert gbot.db is not None
+    async with gbot.db.reader.execute("SELECT count(*) FROM google_accounts") as cur:
+        assert (await cur.fetchone())[0] == 0  # type: ignore[index]
+    for secret in [*google.oauth.refresh_tokens, *google.oauth.access_tokens, *google.oauth.codes]:
+        assert secret not in caplog.text
+
+
+async def test_invites_are_single_use_expiring_and_admin_only(
+    tg: FakeTelegram, gbot: BotRuntime, admin: FakeUser, clock: ManualClock
+) -> None:
+    customer = tg.user(810, first_name="Eve")
+    refused = await say(tg, customer, "/invite Anna")
+    assert "only for the bot's admins" in refused["text"]
+    forged = await say(tg, customer, "/start connect_forgedtoken123")
+    assert "not valid" in forged["text"]
+    no_name = await say(tg, admin, "/invite Zed")
+    assert "No staff member called" in no_name["text"] and "Anna" in no_name["text"]
+
+    payload = await invite_link(tg, admin, "Anna")
+    first = tg.user(811, first_name="Anna")
+    assert "linked as staff" in (await say(tg, first, f"/start {payload}"))["text"]
+    second = tg.user(812, first_name="Mallory")
+    assert "already used" in (await say(tg, second, f"/start {payload}"))["text"]
+
+    expiring = await invite_link(tg, admin, "Ben")
+    clock.advance(timedelta(days=7, seconds=1))
+    assert "expired" in (await say(tg, second, f"/start {expiring}"))["text"]
+    not_staff = await say(tg, second, "/connect")
+    assert "for staff members" in not_staff["text"]
+
+
+async def test_revoked_access_tells_staff_and_admins_once(
+    tg: FakeTelegram, google: FakeGoogle, gbot: BotRuntime, admin: FakeUser, anna_google: Account
+) -> None:
+    staff = tg.user(820, first_name="Anna")
+    welcome = await link_staff(tg, admin, staff)
+    await connect(tg, google, staff, anna_google, welcome)
+    google.revoke_account(anna_google)
+
+    mark = tg.mark()
+    await tg.send_text(staff, "/calendars")
+    warning = await tg.wait_for(
+        "sendMessage", chat_id=staff.id, since=mark,
+        predicate=lambda c: "stopped working" in str(c.params.get("text", "")),
+    )
+    assert "Sign in with Google again" in str(warning.params.get("reply_markup"))
+    told_admin = await tg.wait_for("sendMessage", chat_id=ADMIN_ID, since=mark)
+    assert "Anna" in str(told_admin.params["text"])
+
+    mark = tg.mark()
+    await tg.send_text(staff, "/calendars")
+    again = await tg.next_message(staff.id, since=mark)
+    assert "not connected" in again["text"]
+    assert not tg.calls("sendMessage", chat_id=ADMIN_ID)[1:] or all(
+        "stopped working" not in str(c.params["text"])
+        for c in tg.calls("sendMessage", chat_id=ADMIN_ID)
+        if c.seq > mark
+    )
+
+
+async def test_testing_mode_refresh_expiry_is_detected(
+    tg: FakeTelegram, google: FakeGoogle, gbot: BotRuntime, admin: FakeUser, anna_google: Account,
+    clock: ManualClock,
+) -> None:
+    google.testing_mode = True
+    staff = tg.user(830, first_name="Anna")
+    welcome = await link_staff(tg, admin, staff)
+    await connect(tg, google, staff, anna_google, welcome)
+    clock.advance(timedelta(hours=2))  # the access token expired: a refresh is needed
+    picker = await say(tg, staff, "/calendars")
+    assert "Where should new bookings go?" in picker["text"]
+    assert gbot.db is not None
+    clock.advance(timedelta(days=7, hours=1))  # the refresh token of a Testing app died
+    mark = tg.mark()
+    await tg.send_text(staff, "/calendars")
+    await tg.wait_for(
+        "sendMessage", chat_id=staff.id, since=mark,
+        predicate=lambda c: "stopped working" in str(c.params.get("text", "")),
+    )
+    async with gbot.db.reader.execute("SELECT status, tokens FROM google_accounts") as cur:
+        assert [tuple(r) for r in await cur.fetchall()] == [("revoked", None)]

@@ -1,0 +1,74 @@
+"""Settings: validation messages, defaults, and `.env.example` listing every setting."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from bot.config import Settings
+
+EXAMPLE = Path(__file__).parents[2] / ".env.example"
+
+
+def test_env_example_lists_every_setting_with_a_comment() -> None:
+    text = EXAMPLE.read_text()
+    listed = set(re.findall(r"^#? ?([A-Z][A-Z0-9_]+)=", text, flags=re.M))
+    fields = {name.upper() for name in Settings.model_fields}
+    assert listed == fields
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        if re.match(r"^[A-Z][A-Z0-9_]+=", line):
+            assert lines[i - 1].startswith("#"), f"{line} has no comment above it"
+
+
+def test_defaults() -> None:
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert settings.telegram_api_base_url == "https://api.telegram.org/bot"
+    assert settings.database_path == Path("bookbot.db")
+    assert not settings.google_enabled
+    assert settings.oauth_redirect_uri == "http://localhost:8080/oauth2/callback"
+
+
+def test_admin_ids_parse() -> None:
+    settings = Settings(_env_file=None, admin_ids="1, 22;333")  # type: ignore[call-arg]
+    assert settings.admin_ids == frozenset({1, 22, 333})
+    with pytest.raises(ValidationError, match="numeric Telegram user ids"):
+        Settings(_env_file=None, admin_ids="alice")  # type: ignore[call-arg]
+
+
+def test_bad_timezone_and_url() -> None:
+    with pytest.raises(ValidationError, match="IANA"):
+        Settings(_env_file=None, business_timezone="Mars/Base")  # type: ignore[call-arg]
+    with pytest.raises(ValidationError, match="http"):
+        Settings(_env_file=None, telegram_api_base_url="ftp://x")  # type: ignore[call-arg]
+
+
+def test_google_needs_secret_and_key() -> None:
+    with pytest.raises(ValidationError, match="GOOGLE_CLIENT_SECRET"):
+        Settings(_env_file=None, google_client_id="id")  # type: ignore[call-arg]
+    with pytest.raises(ValidationError, match="bookbot gen-key"):
+        Settings(  # type: ignore[call-arg]
+            _env_file=None, google_client_id="id", google_client_secret="s"
+        )
+    with pytest.raises(ValidationError, match="TOKEN_ENCRYPTION_KEY"):
+        Settings(  # type: ignore[call-arg]
+            _env_file=None,
+            google_client_id="id",
+            google_client_secret="s",
+            token_encryption_key="not-a-key",
+        )
+
+
+def test_env_file_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    env = tmp_path / ".env"
+    env.write_text("TELEGRAM_BOT_TOKEN=1:abc\nADMIN_IDS=5\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    monkeypatch.delenv("ADMIN_IDS", raising=False)
+    settings = Settings()
+    assert settings.telegram_bot_token is not None
+    assert settings.telegram_bot_token.get_secret_value() == "1:abc"
+    assert settings.admin_ids == frozenset({5})
