@@ -99,7 +99,9 @@ def build_agendas(raw: list[tuple[StaffSchedule, list[RawBusy]]]) -> dict[int, S
     buffer = timedelta(minutes=5)
     agendas = {}
     for number, (schedule, busy) in enumerate(raw):
-        bookings = tuple(BusyBooking(b.start, b.end, buffer, buffer) for b in busy if not b.external)
+        bookings = tuple(
+            BusyBooking(b.start, b.end, buffer, buffer) for b in busy if not b.external
+        )
         external = tuple(Interval(b.start, b.end) for b in busy if b.external)
         agendas[number] = StaffAgenda(schedule, bookings, external)
     return agendas
@@ -215,7 +217,9 @@ def main() -> None:
 
     median_1x = statistics.median(results[base_label])
     print()
-    print(f"speed-up over naive baseline (median): {statistics.median(naive_times) / median_1x:.0f}x")
+    print(
+        f"speed-up over naive baseline (median): {statistics.median(naive_times) / median_1x:.0f}x"
+    )
     print(f"same slots as the naive baseline: {'yes' if same else 'NO'}")
     verdicts = [median_1x <= TARGET_MEDIAN_S and same]
     print(

@@ -77,7 +77,9 @@ async def _say(tg: FakeTelegram, user: FakeUser, text: str) -> JSON:
     return await tg.next_message(user.id, since=mark, timeout=60)
 
 
-async def one_booking(tg: FakeTelegram, user: FakeUser, staff_name: str, first: bool) -> tuple[int, float]:
+async def one_booking(
+    tg: FakeTelegram, user: FakeUser, staff_name: str, first: bool
+) -> tuple[int, float]:
     """Book the first free slot with one staff member; returns (updates sent, confirm latency)."""
     updates = 0
     menu = await _say(tg, user, "/start")
@@ -181,7 +183,10 @@ async def main(customers: int, rounds: int) -> None:
     print(f"customers: {customers}, bookings: {bookings}")
     print(f"baseline (/start echo):    {baseline:8.1f} updates/s")
     print(f"bookbot (whole bookings):  {update_rate:8.1f} updates/s, {per_second:6.2f} bookings/s")
-    print(f"ratio bookbot/baseline:    {ratio:8.2f}  (target >= 0.50: {'PASS' if ratio >= 0.5 else 'FAIL'})")
+    print(
+        f"ratio bookbot/baseline:    {ratio:8.2f}  "
+        f"(target >= 0.50: {'PASS' if ratio >= 0.5 else 'FAIL'})"
+    )
     print(
         f"confirm latency:           p50 {statistics.median(latencies) * 1000:6.0f} ms, "
         f"p95 {_pct(latencies, 0.95) * 1000:6.0f} ms"

@@ -11,8 +11,13 @@ import asyncio
 import logging
 import signal
 
-from telegram import Bot, BotCommand, BotCommandScopeDefault, InlineKeyboardButton
-from telegram import InlineKeyboardMarkup
+from telegram import (
+    Bot,
+    BotCommand,
+    BotCommandScopeDefault,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+)
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes, Defaults
@@ -102,9 +107,7 @@ def build_services(
         links=StaffLinkRepository(db),
         messenger=messenger,
     )
-    return Services(
-        settings=settings, clock=clock, db=db, booking=booking, staff_link=staff_link
-    )
+    return Services(settings=settings, clock=clock, db=db, booking=booking, staff_link=staff_link)
 
 
 def build_application(settings: Settings, services: Services) -> BotApplication:
@@ -179,7 +182,8 @@ class BotRuntime:
         await staff_handlers.announce_connected(self.app.bot, outcome)
 
     async def _on_refused(self, outcome: Refused) -> None:
-        assert self.app is not None and self.services is not None
+        assert self.app is not None
+        assert self.services is not None
         if outcome.staff_id is None:
             return
         staff = await self.services.booking.catalog.staff_member(outcome.staff_id)

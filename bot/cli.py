@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from bot.config import Settings
 
-NO_TOKEN_MESSAGE = """\
+BOTFATHER_HELP = """\
 bookbot needs a Telegram bot token to start. Open Telegram, talk to @BotFather, send
 /newbot and follow the steps; BotFather replies with a token like 123456789:AAE... Put it in
 a file named .env next to where you run bookbot, as the line TELEGRAM_BOT_TOKEN=<your token>
@@ -28,7 +28,8 @@ def _settings() -> Settings:
             f"  {'.'.join(str(p) for p in e['loc']).upper() or 'settings'}: {e['msg']}"
             for e in err.errors()
         ]
-        raise SystemExit("bookbot: invalid settings (.env or environment):\n" + "\n".join(lines))
+        message = "bookbot: invalid settings (.env or environment):\n" + "\n".join(lines)
+        raise SystemExit(message) from None
 
 
 def _logging(level: str) -> None:
@@ -99,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     _logging(settings.log_level)
     if args.command == "run":
         if settings.telegram_bot_token is None:
-            print(NO_TOKEN_MESSAGE, file=sys.stderr)
+            print(BOTFATHER_HELP, file=sys.stderr)
             return 2
         asyncio.run(_run(settings))
         return 0

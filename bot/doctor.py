@@ -62,7 +62,7 @@ async def check_database(settings: Settings) -> list[Check]:
     """The database opens, is writable and is migrated."""
     try:
         db = await Database.open(settings.database_path)
-    except Exception as err:  # noqa: BLE001 - report any failure to open
+    except Exception as err:
         return [
             Check(
                 False,
@@ -79,13 +79,17 @@ async def check_database(settings: Settings) -> list[Check]:
         checks = [Check(True, f"database {settings.database_path} is writable")]
         if version < latest:
             checks.append(
-                Check(False, f"database schema is version {version} of {latest}", "run `bookbot migrate`")
+                Check(
+                    False,
+                    f"database schema is version {version} of {latest}",
+                    "run `bookbot migrate`",
+                )
             )
         else:
             checks.append(Check(True, f"database schema is up to date (version {version})"))
             checks += await _staff_checks(settings, db)
         return checks
-    except Exception as err:  # noqa: BLE001
+    except Exception as err:
         return [
             Check(
                 False,
@@ -107,7 +111,9 @@ async def _staff_checks(settings: Settings, db: Database) -> list[Check]:
             continue
         account = await links.account(staff.id)
         if staff.telegram_user_id is None:
-            checks.append(Check(False, f"{staff.name}: not linked to Telegram", f"/invite {staff.name}"))
+            checks.append(
+                Check(False, f"{staff.name}: not linked to Telegram", f"/invite {staff.name}")
+            )
             continue
         if account is None or account.status != "connected":
             status = "never connected" if account is None else account.status
@@ -118,12 +124,22 @@ async def _staff_checks(settings: Settings, db: Database) -> list[Check]:
         missing = missing_features(account.scopes)
         what = f"{staff.name}: Google connected as {account.email}"
         if missing:
-            checks.append(Check(False, f"{what}; missing: {'; '.join(missing)}", "/connect again and tick every box"))
+            checks.append(
+                Check(
+                    False,
+                    f"{what}; missing: {'; '.join(missing)}",
+                    "/connect again and tick every box",
+                )
+            )
         else:
             checks.append(Check(True, what + ", all permissions granted"))
         if account.last_error:
             checks.append(
-                Check(False, f"{staff.name}: last Google error: {account.last_error}", "/connect again")
+                Check(
+                    False,
+                    f"{staff.name}: last Google error: {account.last_error}",
+                    "/connect again",
+                )
             )
     return checks
 
@@ -140,7 +156,9 @@ async def check_telegram(settings: Settings) -> Check:
             me = bot.bot
         return Check(True, f"Telegram accepts the token: the bot is @{me.username}")
     except InvalidToken:
-        return Check(False, "Telegram rejects TELEGRAM_BOT_TOKEN", "copy the token from @BotFather again")
+        return Check(
+            False, "Telegram rejects TELEGRAM_BOT_TOKEN", "copy the token from @BotFather again"
+        )
     except TelegramError as err:
         return Check(
             False,
@@ -152,7 +170,9 @@ async def check_telegram(settings: Settings) -> Check:
 async def check_google_endpoints(settings: Settings) -> list[Check]:
     """Each Google endpoint answers HTTP (any status means reachable)."""
     if not settings.google_enabled:
-        return [Check(True, "Google Calendar not configured (optional; set GOOGLE_CLIENT_ID to use it)")]
+        return [
+            Check(True, "Google Calendar not configured (optional; set GOOGLE_CLIENT_ID to use it)")
+        ]
     checks = []
     timeout = aiohttp.ClientTimeout(total=10)
     async with aiohttp.ClientSession(timeout=timeout) as session:
@@ -167,7 +187,11 @@ async def check_google_endpoints(settings: Settings) -> list[Check]:
                     checks.append(Check(True, f"{name} reachable (HTTP {response.status})"))
             except (aiohttp.ClientError, TimeoutError) as err:
                 checks.append(
-                    Check(False, f"{name} {url} unreachable ({type(err).__name__})", "check the network and the URL")
+                    Check(
+                        False,
+                        f"{name} {url} unreachable ({type(err).__name__})",
+                        "check the network and the URL",
+                    )
                 )
     return checks
 
@@ -180,7 +204,11 @@ async def run_doctor(settings: Settings) -> list[Check]:
         key = settings.token_encryption_key
         problem = check_key(key.get_secret_value()) if key else "not set"
         checks.append(
-            Check(problem is None, "TOKEN_ENCRYPTION_KEY " + (problem or "is valid"), "run `bookbot gen-key`")
+            Check(
+                problem is None,
+                "TOKEN_ENCRYPTION_KEY " + (problem or "is valid"),
+                "run `bookbot gen-key`",
+            )
         )
     checks += await check_database(settings)
     checks.append(await check_telegram(settings))

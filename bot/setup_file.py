@@ -7,6 +7,7 @@ and staff that disappear from the file are deactivated, never deleted: bookings 
 
 from __future__ import annotations
 
+import itertools
 import re
 import tomllib
 from datetime import date, timedelta
@@ -45,7 +46,7 @@ def parse_range(text: str) -> tuple[int, int]:
 
 def _check_ranges(ranges: list[str]) -> list[str]:
     spans = sorted(parse_range(r) for r in ranges)
-    for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
+    for (_, end), (start, _) in itertools.pairwise(spans):
         if start < end:
             raise ValueError(f"ranges {ranges} overlap")
     return ranges
@@ -130,9 +131,7 @@ def read_setup_file(path: Path) -> SetupFile:
     try:
         setup = SetupFile.model_validate(raw)
     except ValidationError as err:
-        lines = [
-            f"  {'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in err.errors()
-        ]
+        lines = [f"  {'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in err.errors()]
         raise SetupFileError(f"{path}: invalid setup file:\n" + "\n".join(lines)) from err
     service_ids = {s.id for s in setup.services}
     if len(service_ids) != len(setup.services):
@@ -145,7 +144,9 @@ def read_setup_file(path: Path) -> SetupFile:
             raise SetupFileError(f"{path}: staff {member.id!r} offers unknown {sorted(unknown)}")
         clash = set(member.days_off) & set(member.special_hours)
         if clash:
-            raise SetupFileError(f"{path}: staff {member.id!r} has {sorted(clash)} both off and special")
+            raise SetupFileError(
+                f"{path}: staff {member.id!r} has {sorted(clash)} both off and special"
+            )
     return setup
 
 

@@ -153,7 +153,9 @@ class StaffLinkService:
 
     # --- invites -------------------------------------------------------------------------
 
-    async def invite(self, *, staff_query: str, admin_id: int, bot_username: str) -> InviteCreated | Refused:
+    async def invite(
+        self, *, staff_query: str, admin_id: int, bot_username: str
+    ) -> InviteCreated | Refused:
         """A single-use deep link binding a Telegram account to the named staff member."""
         matches = await self.catalog.staff_by_name(staff_query)
         if not matches:
@@ -237,9 +239,7 @@ class StaffLinkService:
         if not code:
             return Refused("The sign-in response has no code. Use /connect to try again.", staff.id)
         try:
-            tokens = await self._oauth.exchange(
-                code, self._cipher.decrypt(taken.code_verifier)
-            )
+            tokens = await self._oauth.exchange(code, self._cipher.decrypt(taken.code_verifier))
         except GoogleError as err:
             log.warning("code exchange failed for staff %s: %s", staff.id, type(err).__name__)
             return Refused(
@@ -284,7 +284,8 @@ class StaffLinkService:
     async def handle_revoked(self, staff_id: int, err: AuthRevoked) -> None:
         """Mark the account revoked and tell the staff member and admins, once."""
         first = await self.links.mark_revoked(
-            staff_id=staff_id, error="Google refused the refresh token (invalid_grant)",
+            staff_id=staff_id,
+            error="Google refused the refresh token (invalid_grant)",
             now=self.clock.now(),
         )
         if not first:
@@ -322,7 +323,9 @@ class StaffLinkService:
             await self.handle_revoked(staff_id, err)
             raise NeedsReconnect from err
 
-    async def create_dedicated_calendar(self, staff_id: int, business_name: str, tz: str) -> CalendarInfo:
+    async def create_dedicated_calendar(
+        self, staff_id: int, business_name: str, tz: str
+    ) -> CalendarInfo:
         """A new calendar only for bookings, named after the business."""
         calendar, tokens = await self._call(staff_id)
         try:
@@ -360,7 +363,9 @@ class StaffLinkService:
             try:
                 await self._oauth.revoke(tokens.refresh_token or tokens.access_token)
             except GoogleError as err:
-                log.warning("revoking at Google failed for staff %s: %s", staff_id, type(err).__name__)
+                log.warning(
+                    "revoking at Google failed for staff %s: %s", staff_id, type(err).__name__
+                )
         return await self.links.disconnect(staff_id=staff_id, now=self.clock.now())
 
 

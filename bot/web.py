@@ -71,7 +71,7 @@ class WebServer:
         await self._runner.setup()
         site = web.TCPSite(self._runner, self._host, self._port)
         await site.start()
-        server = site._server  # noqa: SLF001 - aiohttp exposes the bound port only here
+        server = site._server
         sockets = getattr(server, "sockets", None) or []
         self.bound_port = sockets[0].getsockname()[1] if sockets else self._port
         log.info("web server listening on %s:%s", self._host, self.bound_port)
@@ -108,9 +108,11 @@ class WebServer:
         await self._safely(self._on_connected(outcome))
         body = f"Connected as {outcome.email}."
         if outcome.missing:
-            body += " Some permissions were not granted, so these will not work: " + "; ".join(
-                outcome.missing
-            ) + "."
+            body += (
+                " Some permissions were not granted, so these will not work: "
+                + "; ".join(outcome.missing)
+                + "."
+            )
         return page(f"Connected as {outcome.email}", body + " Go back to Telegram to finish.", back)
 
     @staticmethod

@@ -16,13 +16,11 @@ from typing import Any
 from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
-    InputFile,
     KeyboardButton,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
     Update,
 )
-from telegram.constants import ParseMode
 from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
@@ -33,8 +31,14 @@ from telegram.ext import (
 from telegram.warnings import PTBUserWarning
 
 from bot.booking import Contact, SlotUnavailable, Unavailable
-from bot.domain.contact import InvalidEmail, InvalidName, InvalidPhone, clean_name
-from bot.domain.contact import normalize_email, normalize_phone
+from bot.domain.contact import (
+    InvalidEmail,
+    InvalidName,
+    InvalidPhone,
+    clean_name,
+    normalize_email,
+    normalize_phone,
+)
 from handlers import callbacks as cb
 from handlers import render
 from handlers.common import answer, send, show
@@ -52,6 +56,7 @@ from handlers.outputs import send_confirmation
 from storage.bookings import AlreadyBooked, Booked
 
 CHOOSING, NAME, PHONE, EMAIL, CONFIRM = "choosing", "name", "phone", "email", "confirm"
+State = str | int  # a state name, or ConversationHandler.END
 END = ConversationHandler.END
 SKIP_TEXT = "Skip"
 SERVICE_PAYLOAD = "svc_"
@@ -62,11 +67,13 @@ def _parsed(update: Update) -> cb.Callback | None:
     return cb.parse(query.data if query else None)
 
 
-async def _services_screen(update: Update, context: BotContext, greeting: str = "") -> str:
+async def _services_screen(update: Update, context: BotContext, greeting: str = "") -> State:
     services = await context.services.booking.services()
     business = await context.services.booking.business()
     if not services:
-        await show(update, context, "We are not taking bookings right now. Please check back later.")
+        await show(
+            update, context, "We are not taking bookings right now. Please check back later."
+        )
         return END
     intro = greeting or f"What would you like to book at <b>{escape(business.name)}</b>?"
     lines = [intro, ""] + [render.service_line(s) for s in services]
@@ -74,7 +81,7 @@ async def _services_screen(update: Update, context: BotContext, greeting: str = 
     return CHOOSING
 
 
-async def start(update: Update, context: BotContext) -> str:
+async def start(update: Update, context: BotContext) -> State:
     """/start, optionally with a `svc_<id>` deep link."""
     context.draft.clear()
     args = context.args or []
@@ -93,21 +100,20 @@ async def start(update: Update, context: BotContext) -> str:
     return await _services_screen(update, context, greeting)
 
 
-async def show_services(update: Update, context: BotContext) -> str:
+async def show_services(update: Update, context: BotContext) -> State:
     """The list of services."""
     await answer(update)
     return await _services_screen(update, context)
 
 
-async def pick_service(update: Update, context: BotContext) -> str:
+async def pick_service(update: Update, context: BotContext) -> State:
     """A service button."""
     await answer(update)
-    data = _parsed(update)
-    assert isinstance(data, cb.PickService)
+    data = cb.unpack(update, cb.PickService)
     return await _open_service(update, context, data.service_id)
 
 
-async def _open_service(update: Update, context: BotContext, service_id: int) -> str:
+async def _open_service(update: Update, context: BotContext, service_id: int) -> State:
     booking = context.services.booking
     service = await booking.service(service_id)
     if service is None:
@@ -124,19 +130,17 @@ async def _open_service(update: Update, context: BotContext, service_id: int) ->
     return CHOOSING
 
 
-async def pick_staff(update: Update, context: BotContext) -> str:
+async def pick_staff(update: Update, context: BotContext) -> State:
     """A staff button (or 'Anyone available')."""
     await answer(update)
-    data = _parsed(update)
-    assert isinstance(data, cb.PickStaff)
+    data = cb.unpack(update, cb.PickStaff)
     return await _week_screen(update, context, data.service_id, data.staff_id, None)
 
 
-async def show_week(update: Update, context: BotContext) -> str:
+async def show_week(update: Update, context: BotContext) -> State:
     """Week paging of the day picker."""
     await answer(update)
-    data = _parsed(update)
-    assert isinstance(data, cb.ShowWeek)
+    data = cb.unpack(update, cb.ShowWeek)
     return await _week_screen(update, context, data.service_id, data.staff_id, data.day)
 
 
@@ -151,7 +155,7 @@ async def _staff_label(context: BotContext, service_id: int, staff_id: int) -> s
 
 async def _week_screen(
     update: Update, context: BotContext, service_id: int, staff_id: int, around: Any
-) -> str:
+) -> State:
     booking = context.services.booking
     service = await booking.service(service_id)
     who = await _staff_label(context, service_id, staff_id)
@@ -189,11 +193,10 @@ async def _week_screen(
     return CHOOSING
 
 
-async def pick_day(update: Update, context: BotContext) -> str:
+async def pick_day(update: Update, context: BotContext) -> State:
     """A day of the week calendar."""
     await answer(update)
-    data = _parsed(update)
-    assert isinstance(data, cb.PickDay)
+    data = cb.unpack(update, cb.PickDay)
     booking = context.services.booking
     staff_arg = None if data.staff_id == cb.ANYONE else data.staff_id
     slots = await booking.free_slots(data.service_id, staff_arg, data.day)
@@ -211,11 +214,10 @@ async def pick_day(update: Update, context: BotContext) -> str:
     return CHOOSING
 
 
-async def pick_slot(update: Update, context: BotContext) -> str:
+async def pick_slot(update: Update, context: BotContext) -> State:
     """A time button: start a draft, then collect contact details or show the summary."""
     await answer(update)
-    data = _parsed(update)
-    assert isinstance(data, cb.PickSlot)
+    data = cb.unpack(update, cb.PickSlot)
     booking = context.services.booking
     business = await booking.business()
     staff_arg = None if data.staff_id == cb.ANYONE else data.staff_id
@@ -223,7 +225,9 @@ async def pick_slot(update: Update, context: BotContext) -> str:
     if data.start not in await booking.free_slots(data.service_id, staff_arg, day):
         return await _slot_gone(update, context, data.service_id, data.staff_id, data.start)
     draft = context.draft
-    previous_contact = {k: draft[k] for k in ("name", "phone", "email") if k in draft}
+    previous_contact: dict[str, Any] = {
+        k: draft[k] for k in ("name", "phone", "email") if k in draft
+    }
     draft.clear()
     draft.update(
         service=data.service_id,
@@ -245,7 +249,7 @@ async def pick_slot(update: Update, context: BotContext) -> str:
 
 async def _slot_gone(
     update: Update, context: BotContext, service_id: int, staff_id: int, wanted: datetime
-) -> str:
+) -> State:
     booking = context.services.booking
     tz = (await booking.business()).tz
     staff_arg = None if staff_id == cb.ANYONE else staff_id
@@ -264,16 +268,13 @@ async def _offer_alternatives(
     staff_id: int,
     alternatives: list[datetime],
     wanted: datetime,
-) -> str:
+) -> State:
     tz = (await context.services.booking.business()).tz
     other = button("🗓 Pick another day", cb.ShowWeek(service_id, staff_id, wanted.date()))
     if not alternatives:
         text = f"Sorry, {render.when(wanted, tz)} was just taken and nothing else is free soon."
     else:
-        text = (
-            f"Sorry, {render.when(wanted, tz)} was just taken. "
-            "The nearest free times are:"
-        )
+        text = f"Sorry, {render.when(wanted, tz)} was just taken. The nearest free times are:"
     keyboard = alternatives_keyboard(
         alternatives, tz, pick=lambda s: cb.PickSlot(service_id, staff_id, s), other=other
     )
@@ -281,7 +282,7 @@ async def _offer_alternatives(
     return CHOOSING
 
 
-async def _ask_name(update: Update, context: BotContext) -> str:
+async def _ask_name(update: Update, context: BotContext) -> State:
     user = update.effective_user
     suggestion = (user.full_name if user else "").strip()
     rows = []
@@ -298,7 +299,7 @@ async def _ask_name(update: Update, context: BotContext) -> str:
     return NAME
 
 
-async def use_name(update: Update, context: BotContext) -> str:
+async def use_name(update: Update, context: BotContext) -> State:
     """Keep the name from the Telegram profile."""
     await answer(update)
     suggestion = context.draft.get("suggested_name") or ""
@@ -310,9 +311,10 @@ async def use_name(update: Update, context: BotContext) -> str:
     return await _ask_phone(update, context)
 
 
-async def got_name(update: Update, context: BotContext) -> str:
+async def got_name(update: Update, context: BotContext) -> State:
     """A typed name."""
-    assert update.message is not None and update.message.text is not None
+    assert update.message is not None
+    assert update.message.text is not None
     if not context.draft.get("start"):
         return await _expired_draft(update, context)
     try:
@@ -323,7 +325,7 @@ async def got_name(update: Update, context: BotContext) -> str:
     return await _ask_phone(update, context)
 
 
-async def _ask_phone(update: Update, context: BotContext) -> str:
+async def _ask_phone(update: Update, context: BotContext) -> State:
     business = await context.services.booking.business()
     if business.ask_phone == "no":
         context.draft["phone"] = None
@@ -342,13 +344,16 @@ async def _ask_phone(update: Update, context: BotContext) -> str:
     return PHONE
 
 
-async def got_contact(update: Update, context: BotContext) -> str:
+async def got_contact(update: Update, context: BotContext) -> State:
     """A shared contact in the phone step."""
     message = update.message
-    assert message is not None and message.contact is not None
+    assert message is not None
+    assert message.contact is not None
     user = update.effective_user
-    if message.contact.user_id is not None and user is not None and (
-        message.contact.user_id != user.id
+    if (
+        message.contact.user_id is not None
+        and user is not None
+        and (message.contact.user_id != user.id)
     ):
         await send(update, context, "Please share your own number with the button below.")
         return PHONE
@@ -360,9 +365,10 @@ async def got_contact(update: Update, context: BotContext) -> str:
     return await _ask_email(update, context)
 
 
-async def got_phone_text(update: Update, context: BotContext) -> str:
+async def got_phone_text(update: Update, context: BotContext) -> State:
     """Typed text in the phone step: 'Skip' or a number."""
-    assert update.message is not None and update.message.text is not None
+    assert update.message is not None
+    assert update.message.text is not None
     if not context.draft.get("start"):
         return await _expired_draft(update, context)
     text = update.message.text.strip()
@@ -381,7 +387,7 @@ async def got_phone_text(update: Update, context: BotContext) -> str:
     return await _ask_email(update, context)
 
 
-async def _ask_email(update: Update, context: BotContext) -> str:
+async def _ask_email(update: Update, context: BotContext) -> State:
     business = await context.services.booking.business()
     if business.ask_email == "no":
         context.draft["email"] = None
@@ -399,9 +405,10 @@ async def _ask_email(update: Update, context: BotContext) -> str:
     return EMAIL
 
 
-async def got_email(update: Update, context: BotContext) -> str:
+async def got_email(update: Update, context: BotContext) -> State:
     """A typed e-mail address."""
-    assert update.message is not None and update.message.text is not None
+    assert update.message is not None
+    assert update.message.text is not None
     if not context.draft.get("start"):
         return await _expired_draft(update, context)
     try:
@@ -412,7 +419,7 @@ async def got_email(update: Update, context: BotContext) -> str:
     return await _summary(update, context)
 
 
-async def skip_email(update: Update, context: BotContext) -> str:
+async def skip_email(update: Update, context: BotContext) -> State:
     """Skip the optional e-mail."""
     await answer(update)
     business = await context.services.booking.business()
@@ -423,7 +430,7 @@ async def skip_email(update: Update, context: BotContext) -> str:
     return await _summary(update, context)
 
 
-async def _summary(update: Update, context: BotContext, *, remove_keyboard: bool = False) -> str:
+async def _summary(update: Update, context: BotContext, *, remove_keyboard: bool = False) -> State:
     draft = context.draft
     booking = context.services.booking
     service = await booking.service(int(draft["service"]))
@@ -462,7 +469,7 @@ async def _summary(update: Update, context: BotContext, *, remove_keyboard: bool
     return CONFIRM
 
 
-async def edit_contact(update: Update, context: BotContext) -> str:
+async def edit_contact(update: Update, context: BotContext) -> State:
     """Change name/phone/e-mail before confirming."""
     await answer(update)
     for key in ("name", "phone", "email"):
@@ -470,11 +477,10 @@ async def edit_contact(update: Update, context: BotContext) -> str:
     return await _ask_name(update, context)
 
 
-async def confirm(update: Update, context: BotContext) -> str:
+async def confirm(update: Update, context: BotContext) -> State:
     """Book it."""
     await answer(update)
-    data = _parsed(update)
-    assert isinstance(data, cb.Confirm)
+    data = cb.unpack(update, cb.Confirm)
     draft = context.draft
     if draft.get("key") != data.key or not draft.get("name"):
         return await confirm_outside(update, context)
@@ -510,7 +516,7 @@ async def confirm(update: Update, context: BotContext) -> str:
     return await _services_screen(update, context)
 
 
-async def confirm_outside(update: Update, context: BotContext) -> str:
+async def confirm_outside(update: Update, context: BotContext) -> State:
     """A Confirm button outside its summary: a double tap, or an old summary."""
     await answer(update)
     data = _parsed(update)
@@ -529,13 +535,13 @@ async def confirm_outside(update: Update, context: BotContext) -> str:
     return await _expired_draft(update, context)
 
 
-async def _expired_draft(update: Update, context: BotContext) -> str:
+async def _expired_draft(update: Update, context: BotContext) -> State:
     context.draft.clear()
     await send(update, context, "That booking step has expired. Let's start again:")
     return await _services_screen(update, context)
 
 
-async def abort(update: Update, context: BotContext) -> str:
+async def abort(update: Update, context: BotContext) -> State:
     """/cancel or the Cancel button: leave the booking flow."""
     await answer(update)
     for key in ("service", "staff", "start", "key", "suggested_name"):
@@ -550,31 +556,31 @@ async def abort(update: Update, context: BotContext) -> str:
     return END
 
 
-async def hint_buttons(update: Update, context: BotContext) -> str:
+async def hint_buttons(update: Update, context: BotContext) -> State:
     """Text or media while the bot expects a button press."""
     await send(update, context, "Please choose with the buttons above, or /cancel to stop.")
     return CHOOSING
 
 
-async def hint_name(update: Update, context: BotContext) -> str:
+async def hint_name(update: Update, context: BotContext) -> State:
     """Media while the bot expects a typed name."""
     await send(update, context, "Please type your name as text, or /cancel to stop.")
     return NAME
 
 
-async def hint_phone(update: Update, context: BotContext) -> str:
+async def hint_phone(update: Update, context: BotContext) -> State:
     """Media while the bot expects a phone number."""
     await send(update, context, "Please share your phone number with the button, or type it.")
     return PHONE
 
 
-async def hint_email(update: Update, context: BotContext) -> str:
+async def hint_email(update: Update, context: BotContext) -> State:
     """Media while the bot expects an e-mail address."""
     await send(update, context, "Please type your e-mail address, or /cancel to stop.")
     return EMAIL
 
 
-async def hint_confirm(update: Update, context: BotContext) -> str:
+async def hint_confirm(update: Update, context: BotContext) -> State:
     """Text or media while the summary waits for Confirm."""
     await send(update, context, "Tap ✅ Confirm booking above, or /cancel to stop.")
     return CONFIRM
@@ -630,4 +636,4 @@ def booking_conversation() -> ConversationHandler[BotContext]:
         )
 
 
-__all__ = ["booking_conversation", "confirm_outside", "abort", "InlineKeyboardButton", "timedelta"]
+__all__ = ["InlineKeyboardButton", "abort", "booking_conversation", "confirm_outside", "timedelta"]

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar, TypeVar, get_type_hints
+
+from telegram import Update
 
 _BOOKING_ID = re.compile(r"^[0-9a-v]{5,64}$")
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
@@ -84,6 +87,7 @@ class Token(str):
 
 _REGISTRY: dict[str, type[Callback]] = {}
 C = TypeVar("C", bound=type[Callback])
+CB = TypeVar("CB", bound=Callback)
 
 
 def register(cls: C) -> C:
@@ -114,9 +118,26 @@ def parse(data: str | None) -> Callback | None:
     return cls(*values)
 
 
-def pattern(cls: type[Callback]) -> re.Pattern[str]:
-    """A regex matching this kind's prefix (for CallbackQueryHandler)."""
-    return re.compile(rf"^{re.escape(cls.prefix)}(:|$)")
+def pattern(cls: type[Callback]) -> Callable[[object], bool]:
+    """A CallbackQueryHandler pattern accepting only well-formed data of this kind."""
+
+    def matches(data: object) -> bool:
+        return isinstance(data, str) and isinstance(parse(data), cls)
+
+    return matches
+
+
+class StaleCallback(LookupError):
+    """The pressed button's data is not of the expected kind."""
+
+
+def unpack(update: Update, cls: type[CB]) -> CB:
+    """The typed callback data of this update (the handler's pattern already checked it)."""
+    query = update.callback_query
+    data = parse(query.data if query is not None else None)
+    if not isinstance(data, cls):
+        raise StaleCallback(cls.__name__)
+    return data
 
 
 # --- booking flow -----------------------------------------------------------------------

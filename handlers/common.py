@@ -20,8 +20,10 @@ Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
 async def show(update: Update, context: BotContext, text: str, markup: Markup = None) -> None:
     """Edit the message a button was pressed on, or send a new one."""
     query = update.callback_query
-    if query is not None and query.message is not None and (
-        markup is None or isinstance(markup, InlineKeyboardMarkup)
+    if (
+        query is not None
+        and query.message is not None
+        and (markup is None or isinstance(markup, InlineKeyboardMarkup))
     ):
         try:
             await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
@@ -38,9 +40,7 @@ async def send(update: Update, context: BotContext, text: str, markup: Markup = 
     chat = update.effective_chat
     if chat is None:
         return
-    await context.bot.send_message(
-        chat.id, text, parse_mode=ParseMode.HTML, reply_markup=markup
-    )
+    await context.bot.send_message(chat.id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
 
 
 async def answer(update: Update, text: str | None = None, *, alert: bool = False) -> None:

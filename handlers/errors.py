@@ -7,7 +7,8 @@ import logging
 from telegram import Update
 from telegram.error import Forbidden, NetworkError, RetryAfter, TimedOut
 
-from handlers.common import answer, send
+from handlers.callbacks import StaleCallback
+from handlers.common import answer, send, stale_button
 from handlers.context import BotContext
 from handlers.keyboards import menu_keyboard
 
@@ -17,6 +18,9 @@ log = logging.getLogger("bookbot.errors")
 async def on_error(update: object, context: BotContext) -> None:
     """Log the failure; answer the user so nothing is left spinning."""
     error = context.error
+    if isinstance(error, StaleCallback) and isinstance(update, Update):
+        await stale_button(update, context)
+        return
     if isinstance(error, Forbidden):
         log.info("user blocked the bot: %s", error.message)
         return
@@ -34,5 +38,5 @@ async def on_error(update: object, context: BotContext) -> None:
             "Sorry, something went wrong on our side. Nothing was lost – please try again.",
             menu_keyboard(),
         )
-    except Exception:  # noqa: BLE001 - the error handler must never raise
+    except Exception:
         log.warning("could not tell the user about an error", exc_info=True)

@@ -113,7 +113,11 @@ def alternatives_keyboard(
 def my_bookings_keyboard(bookings: Sequence[BookingRecord], tz: ZoneInfo) -> InlineKeyboardMarkup:
     """One button per upcoming booking, then 'Book another'."""
     rows = [
-        [button(f"{short_when(b.start, tz)} · {b.service_name}", cb.ShowBooking(cb.BookingId(b.id)))]
+        [
+            button(
+                f"{short_when(b.start, tz)} · {b.service_name}", cb.ShowBooking(cb.BookingId(b.id))
+            )
+        ]
         for b in bookings
     ]
     rows.append([button("➕ Book an appointment", cb.ShowServices())])

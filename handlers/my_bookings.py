@@ -46,8 +46,7 @@ async def my_bookings(update: Update, context: BotContext) -> None:
         return
     lines = ["<b>Your upcoming bookings</b>", ""]
     lines += [
-        f"• {render.short_when(b.start, tz)} – {escape(b.service_name)} with "
-        f"{escape(b.staff_name)}"
+        f"• {render.short_when(b.start, tz)} – {escape(b.service_name)} with {escape(b.staff_name)}"
         for b in upcoming
     ]
     lines += ["", "Tap one to cancel or reschedule it."]
@@ -72,8 +71,7 @@ async def _own(update: Update, context: BotContext, booking_id: str) -> BookingR
 async def show_booking(update: Update, context: BotContext) -> None:
     """Details of one booking and what can be done with it."""
     await answer(update)
-    data = cb.parse(update.callback_query.data if update.callback_query else None)
-    assert isinstance(data, cb.ShowBooking)
+    data = cb.unpack(update, cb.ShowBooking)
     found = await _own(update, context, data.booking_id)
     if found is None:
         return
@@ -91,8 +89,7 @@ async def show_booking(update: Update, context: BotContext) -> None:
 async def ask_cancel(update: Update, context: BotContext) -> None:
     """Confirm step before cancelling."""
     await answer(update)
-    data = cb.parse(update.callback_query.data if update.callback_query else None)
-    assert isinstance(data, cb.AskCancel)
+    data = cb.unpack(update, cb.AskCancel)
     found = await _own(update, context, data.booking_id)
     if found is None:
         return
@@ -117,8 +114,7 @@ async def ask_cancel(update: Update, context: BotContext) -> None:
 async def do_cancel(update: Update, context: BotContext) -> None:
     """Cancel, after the confirm step."""
     await answer(update)
-    data = cb.parse(update.callback_query.data if update.callback_query else None)
-    assert isinstance(data, cb.DoCancel)
+    data = cb.unpack(update, cb.DoCancel)
     user = update.effective_user
     assert user is not None
     outcome = await context.services.booking.cancel(user.id, data.booking_id)
@@ -143,8 +139,7 @@ async def _report_change(
 async def move_week(update: Update, context: BotContext) -> None:
     """Reschedule: the day picker for the same service and staff."""
     await answer(update)
-    data = cb.parse(update.callback_query.data if update.callback_query else None)
-    assert isinstance(data, cb.MoveWeek)
+    data = cb.unpack(update, cb.MoveWeek)
     await _move_week(update, context, data.booking_id, data.day)
 
 
@@ -161,7 +156,9 @@ async def _move_week(update: Update, context: BotContext, booking_id: str, aroun
     bid = cb.BookingId(found.id)
     back = button("« Keep it as it is", cb.ShowBooking(bid))
     if not days:
-        await show(update, context, "No other free times right now, sorry.", InlineKeyboardMarkup([[back]]))
+        await show(
+            update, context, "No other free times right now, sorry.", InlineKeyboardMarkup([[back]])
+        )
         return
     week = max(week_start(days[0]), week_start(around))
     text = (
@@ -181,8 +178,7 @@ async def _move_week(update: Update, context: BotContext, booking_id: str, aroun
 async def move_day(update: Update, context: BotContext) -> None:
     """Reschedule: the free times of a day."""
     await answer(update)
-    data = cb.parse(update.callback_query.data if update.callback_query else None)
-    assert isinstance(data, cb.MoveDay)
+    data = cb.unpack(update, cb.MoveDay)
     found = await _own(update, context, data.booking_id)
     if found is None:
         return
@@ -207,8 +203,7 @@ async def move_day(update: Update, context: BotContext) -> None:
 async def move_slot(update: Update, context: BotContext) -> None:
     """Reschedule: confirm the new time."""
     await answer(update)
-    data = cb.parse(update.callback_query.data if update.callback_query else None)
-    assert isinstance(data, cb.MoveSlot)
+    data = cb.unpack(update, cb.MoveSlot)
     found = await _own(update, context, data.booking_id)
     if found is None:
         return
@@ -231,8 +226,7 @@ async def move_slot(update: Update, context: BotContext) -> None:
 async def do_move(update: Update, context: BotContext) -> None:
     """Reschedule, confirmed."""
     await answer(update)
-    data = cb.parse(update.callback_query.data if update.callback_query else None)
-    assert isinstance(data, cb.DoMove)
+    data = cb.unpack(update, cb.DoMove)
     user = update.effective_user
     assert user is not None
     outcome = await context.services.booking.reschedule(user.id, data.booking_id, data.start)

@@ -19,7 +19,9 @@ from storage.records import BookingRecord
 ICS_DOMAIN = "bookbot"
 
 
-def _ics_event(booking: BookingRecord, business: BusinessSettings, dtstamp_source: BookingRecord) -> IcsEvent:
+def _ics_event(
+    booking: BookingRecord, business: BusinessSettings, dtstamp_source: BookingRecord
+) -> IcsEvent:
     title = f"{booking.service_name} – {business.name}"
     return IcsEvent(
         uid=f"{booking.id}@{ICS_DOMAIN}",

@@ -11,12 +11,11 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, f
 
 from handlers import booking, common
 from handlers import callbacks as cb
+from handlers.admin import admin_handlers
 from handlers.context import BotApplication
 from handlers.errors import on_error
-from handlers.admin import admin_handlers
 from handlers.my_bookings import my_bookings_handlers
 from handlers.staff import invite_link_handler, staff_handlers
-
 
 
 def register_handlers(app: BotApplication) -> None:

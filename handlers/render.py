@@ -70,7 +70,8 @@ def booking_details(booking: BookingRecord, tz: ZoneInfo, *, address: str = "") 
     lines = [
         f"<b>{escape(booking.service_name)}</b> with {escape(booking.staff_name)}",
         f"🗓 {when(booking.start, tz)}",
-        f"⏱ {duration(booking.end - booking.start)} · {money(booking.price_minor, booking.currency)}",
+        f"⏱ {duration(booking.end - booking.start)} · "
+        f"{money(booking.price_minor, booking.currency)}",
         f"👤 {escape(booking.customer_name)}",
     ]
     if booking.customer_phone:

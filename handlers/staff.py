@@ -49,7 +49,9 @@ def consent_keyboard(url: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[InlineKeyboardButton("🔐 Sign in with Google", url=url)]])
 
 
-async def _offer_consent(update: Update, context: BotContext, staff: StaffRecord, intro: str) -> None:
+async def _offer_consent(
+    update: Update, context: BotContext, staff: StaffRecord, intro: str
+) -> None:
     try:
         url = await _links(context).consent_url(staff.id)
     except GoogleNotConfigured:
@@ -75,8 +77,10 @@ async def start_invite(update: Update, context: BotContext) -> None:
         return
     assert isinstance(result, Linked)
     await _offer_consent(
-        update, context, result.staff, f"👋 Welcome, {escape(result.staff.name)}! You are now "
-        "linked as staff."
+        update,
+        context,
+        result.staff,
+        f"👋 Welcome, {escape(result.staff.name)}! You are now linked as staff.",
     )
 
 
@@ -142,8 +146,13 @@ async def calendars(update: Update, context: BotContext) -> None:
     picker.update(
         nonce=secrets.token_urlsafe(6),
         items=[
-            {"id": c.id, "summary": c.summary, "primary": c.primary, "role": c.access_role,
-             "tz": c.time_zone}
+            {
+                "id": c.id,
+                "summary": c.summary,
+                "primary": c.primary,
+                "role": c.access_role,
+                "tz": c.time_zone,
+            }
             for c in found
         ],
         dest=None,
@@ -169,7 +178,10 @@ async def calendars(update: Update, context: BotContext) -> None:
 def _items(picker: dict[str, Any]) -> list[CalendarInfo]:
     return [
         CalendarInfo(
-            id=i["id"], summary=i["summary"], primary=i["primary"], access_role=i["role"],
+            id=i["id"],
+            summary=i["summary"],
+            primary=i["primary"],
+            access_role=i["role"],
             time_zone=i.get("tz") or "",
         )
         for i in picker.get("items", [])
@@ -192,8 +204,7 @@ async def _current(update: Update, context: BotContext, nonce: str) -> dict[str,
 async def pick_destination(update: Update, context: BotContext) -> None:
     """A destination calendar button."""
     await answer(update)
-    data = cb.parse(update.callback_query.data if update.callback_query else None)
-    assert isinstance(data, cb.CalDest)
+    data = cb.unpack(update, cb.CalDest)
     picker = await _current(update, context, data.nonce)
     if picker is None:
         return
@@ -210,8 +221,7 @@ async def pick_destination(update: Update, context: BotContext) -> None:
 async def new_destination(update: Update, context: BotContext) -> None:
     """Create a dedicated bookings calendar."""
     await answer(update)
-    data = cb.parse(update.callback_query.data if update.callback_query else None)
-    assert isinstance(data, cb.CalNew)
+    data = cb.unpack(update, cb.CalNew)
     picker = await _current(update, context, data.nonce)
     if picker is None:
         return
@@ -230,8 +240,13 @@ async def new_destination(update: Update, context: BotContext) -> None:
         await _offer_consent(update, context, staff, "Your Google account is not connected.")
         return
     picker["items"].append(
-        {"id": created.id, "summary": created.summary, "primary": False, "role": "owner",
-         "tz": created.time_zone}
+        {
+            "id": created.id,
+            "summary": created.summary,
+            "primary": False,
+            "role": "owner",
+            "tz": created.time_zone,
+        }
     )
     picker["dest"] = created.id
     items = _items(picker)
@@ -261,8 +276,7 @@ async def _blocking_screen(update: Update, context: BotContext, picker: dict[str
 async def toggle_blocking(update: Update, context: BotContext) -> None:
     """Tick or untick a blocking calendar."""
     await answer(update)
-    data = cb.parse(update.callback_query.data if update.callback_query else None)
-    assert isinstance(data, cb.CalToggle)
+    data = cb.unpack(update, cb.CalToggle)
     picker = await _current(update, context, data.nonce)
     if picker is None or picker.get("dest") is None:
         return
@@ -271,15 +285,16 @@ async def toggle_blocking(update: Update, context: BotContext) -> None:
         return
     chosen = items[data.index].id
     blocked = list(picker["block"])
-    picker["block"] = [c for c in blocked if c != chosen] if chosen in blocked else blocked + [chosen]
+    picker["block"] = (
+        [c for c in blocked if c != chosen] if chosen in blocked else [*blocked, chosen]
+    )
     await _blocking_screen(update, context, picker)
 
 
 async def save_calendars(update: Update, context: BotContext) -> None:
     """Store the choices."""
     await answer(update)
-    data = cb.parse(update.callback_query.data if update.callback_query else None)
-    assert isinstance(data, cb.CalDone)
+    data = cb.unpack(update, cb.CalDone)
     picker = await _current(update, context, data.nonce)
     if picker is None or picker.get("dest") is None:
         return
@@ -310,9 +325,11 @@ async def announce_connected(bot: Bot, outcome: Connected) -> None:
         return
     text = f"✅ Google Calendar connected as <b>{escape(outcome.email)}</b>."
     if outcome.missing:
-        text += "\n\n⚠️ Some permissions were not granted, so these will not work:\n" + "\n".join(
-            f"• {escape(m)}" for m in outcome.missing
-        ) + "\nSend /connect to grant them."
+        text += (
+            "\n\n⚠️ Some permissions were not granted, so these will not work:\n"
+            + "\n".join(f"• {escape(m)}" for m in outcome.missing)
+            + "\nSend /connect to grant them."
+        )
     text += "\n\nNext: choose where bookings go and which calendars block your time."
     await bot.send_message(
         chat,

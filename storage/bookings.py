@@ -189,7 +189,8 @@ class BookingRepository:
                 "INSERT INTO bookings (id, customer_id, staff_id, service_id, start_utc, end_utc, "
                 "blocked_start_utc, blocked_end_utc, status, customer_name, customer_phone, "
                 "customer_email, price_minor, currency, sequence, request_key, created_at, "
-                "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'confirmed', ?, ?, ?, ?, ?, 0, ?, ?, ?)",
+                "updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'confirmed', ?, ?, ?, ?, ?, 0, ?, ?, ?)",
                 (
                     new.id,
                     new.customer_id,

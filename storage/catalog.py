@@ -187,13 +187,11 @@ class CatalogRepository:
         return changes
 
 
-async def _deactivate_others(
-    tx: aiosqlite.Connection, table: str, kept_slugs: list[str]
-) -> int:
+async def _deactivate_others(tx: aiosqlite.Connection, table: str, kept_slugs: list[str]) -> int:
     marks = ",".join("?" * len(kept_slugs))
     return await _changed(
         tx,
-        f"UPDATE {table} SET active = 0 WHERE active = 1 AND slug NOT IN ({marks})",  # noqa: S608
+        f"UPDATE {table} SET active = 0 WHERE active = 1 AND slug NOT IN ({marks})",
         tuple(kept_slugs),
     )
 

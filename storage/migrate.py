@@ -1,4 +1,4 @@
-"""Versioned SQL migrations: `storage/migrations/NNNN_name.sql`, tracked in `PRAGMA user_version`."""
+"""Versioned SQL migrations: `storage/migrations/NNNN_name.sql`, tracked in `user_version`."""
 
 from __future__ import annotations
 
@@ -61,7 +61,8 @@ async def migrate(db: Database, *, target: int | None = None) -> MigrationResult
     start = await current_version(db)
     if start > latest:
         raise RuntimeError(
-            f"database schema version {start} is newer than this bookbot ({latest}); upgrade bookbot"
+            f"database schema version {start} is newer than this bookbot ({latest}); "
+            "upgrade bookbot"
         )
     for migration in migrations:
         if start < migration.version <= goal:
@@ -76,4 +77,3 @@ async def migrate(db: Database, *, target: int | None = None) -> MigrationResult
                     await conn.execute("ROLLBACK")
                 raise
     return MigrationResult(start, max(start, goal))
-

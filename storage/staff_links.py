@@ -137,9 +137,7 @@ class StaffLinkRepository:
     ) -> None:
         """Remember an OAuth consent in progress."""
         async with self._db.transaction() as tx:
-            await tx.execute(
-                "DELETE FROM oauth_states WHERE expires_at < ?", (to_epoch(now),)
-            )
+            await tx.execute("DELETE FROM oauth_states WHERE expires_at < ?", (to_epoch(now),))
             await tx.execute(
                 "INSERT INTO oauth_states (state_hash, staff_id, code_verifier, created_at, "
                 "expires_at) VALUES (?, ?, ?, ?, ?)",

@@ -56,9 +56,10 @@ class Callback:
 
 async def open_consent(consent_url: str) -> str:
     """Open the consent URL in a 'browser'; return where Google redirects (the callback URL)."""
-    async with aiohttp.ClientSession() as browser, browser.get(
-        consent_url, allow_redirects=False
-    ) as response:
+    async with (
+        aiohttp.ClientSession() as browser,
+        browser.get(consent_url, allow_redirects=False) as response,
+    ):
         assert response.status in (302, 303), await response.text()
         return str(response.headers["Location"])
 

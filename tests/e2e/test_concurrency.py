@@ -35,8 +35,10 @@ async def test_fifty_customers_race_for_one_slot(tg: FakeTelegram, bot: BotRunti
                 "sendMessage",
                 chat_id=u.id,
                 since=mark,
-                predicate=lambda c: "booked" in str(c.params.get("text", "")).lower()
-                or "just taken" in str(c.params.get("text", "")),
+                predicate=lambda c: (
+                    "booked" in str(c.params.get("text", "")).lower()
+                    or "just taken" in str(c.params.get("text", ""))
+                ),
                 timeout=30,
             )
             for u in users

@@ -67,7 +67,12 @@ async def link_staff(tg: FakeTelegram, admin: FakeUser, staff: FakeUser) -> dict
 
 
 async def connect(
-    tg: FakeTelegram, google: FakeGoogle, staff: FakeUser, account: Account, message: dict[str, object], grant: object = None
+    tg: FakeTelegram,
+    google: FakeGoogle,
+    staff: FakeUser,
+    account: Account,
+    message: dict[str, object],
+    grant: object = None,
 ) -> dict[str, object]:
     """Consent in the browser; returns the callback page and the bot's Telegram message."""
     google.set_consent(account, grant=grant)
@@ -85,7 +90,11 @@ async def _dump(bot: BotRuntime) -> str:
 
 
 async def test_staff_connects_chooses_calendars_and_disconnects(
-    tg: FakeTelegram, google: FakeGoogle, gbot: BotRuntime, admin: FakeUser, anna_google: Account,
+    tg: FakeTelegram,
+    google: FakeGoogle,
+    gbot: BotRuntime,
+    admin: FakeUser,
+    anna_google: Account,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
@@ -166,8 +175,13 @@ async def test_granular_consent_names_missing_features(
 
 
 async def test_bad_callbacks_store_nothing(
-    tg: FakeTelegram, google: FakeGoogle, gbot: BotRuntime, admin: FakeUser, anna_google: Account,
-    clock: ManualClock, caplog: pytest.LogCaptureFixture,
+    tg: FakeTelegram,
+    google: FakeGoogle,
+    gbot: BotRuntime,
+    admin: FakeUser,
+    anna_google: Account,
+    clock: ManualClock,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
     staff = tg.user(803, first_name="Anna")
@@ -208,7 +222,9 @@ async def test_bad_callbacks_store_nothing(
     mine = await say(tg, staff, "/connect")
     other_callback = await open_consent(consent_url_of(other))
     mine_callback = await open_consent(consent_url_of(mine))
-    swapped = f"{base}?state={query_of(mine_callback)['state']}&code={query_of(other_callback)['code']}"
+    swapped = (
+        f"{base}?state={query_of(mine_callback)['state']}&code={query_of(other_callback)['code']}"
+    )
     page = await visit(swapped)
     assert page.status == 400
 
@@ -254,7 +270,9 @@ async def test_revoked_access_tells_staff_and_admins_once(
     mark = tg.mark()
     await tg.send_text(staff, "/calendars")
     warning = await tg.wait_for(
-        "sendMessage", chat_id=staff.id, since=mark,
+        "sendMessage",
+        chat_id=staff.id,
+        since=mark,
         predicate=lambda c: "stopped working" in str(c.params.get("text", "")),
     )
     assert "Sign in with Google again" in str(warning.params.get("reply_markup"))
@@ -273,7 +291,11 @@ async def test_revoked_access_tells_staff_and_admins_once(
 
 
 async def test_testing_mode_refresh_expiry_is_detected(
-    tg: FakeTelegram, google: FakeGoogle, gbot: BotRuntime, admin: FakeUser, anna_google: Account,
+    tg: FakeTelegram,
+    google: FakeGoogle,
+    gbot: BotRuntime,
+    admin: FakeUser,
+    anna_google: Account,
     clock: ManualClock,
 ) -> None:
     google.testing_mode = True
@@ -288,7 +310,9 @@ async def test_testing_mode_refresh_expiry_is_detected(
     mark = tg.mark()
     await tg.send_text(staff, "/calendars")
     await tg.wait_for(
-        "sendMessage", chat_id=staff.id, since=mark,
+        "sendMessage",
+        chat_id=staff.id,
+        since=mark,
         predicate=lambda c: "stopped working" in str(c.params.get("text", "")),
     )
     async with gbot.db.reader.execute("SELECT status, tokens FROM google_accounts") as cur:

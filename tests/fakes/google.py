@@ -16,7 +16,8 @@ The pieces: :mod:`~tests.fakes.google_store` (state), :mod:`~tests.fakes.google_
 (authorization server), :mod:`~tests.fakes.google_api` (Calendar dispatch, auth, scopes,
 quotas), :mod:`~tests.fakes.google_events`, :mod:`~tests.fakes.google_events_list`,
 :mod:`~tests.fakes.google_calendar`, :mod:`~tests.fakes.google_push`,
-:mod:`~tests.fakes.google_http` (error shapes, fault injection). Each module's docstring cites
+:mod:`~tests.fakes.google_http` (error shapes, fault injection),
+:mod:`~tests.fakes.google_idtoken` (id_token signing keys). Each module's docstring cites
 the Google documentation it follows and says where the emulator knowingly differs.
 
 OAuth over plain http: oauthlib refuses non-https endpoints unless the environment has

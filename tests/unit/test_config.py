@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -11,6 +12,11 @@ from pydantic import ValidationError
 from bot.config import Settings
 
 EXAMPLE = Path(__file__).parents[2] / ".env.example"
+
+
+def make(**values: Any) -> Settings:
+    """Settings from keyword values only (no .env file)."""
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
 def test_env_example_lists_every_setting_with_a_comment() -> None:
@@ -25,7 +31,7 @@ def test_env_example_lists_every_setting_with_a_comment() -> None:
 
 
 def test_defaults() -> None:
-    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    settings = make()
     assert settings.telegram_api_base_url == "https://api.telegram.org/bot"
     assert settings.database_path == Path("bookbot.db")
     assert not settings.google_enabled
@@ -33,29 +39,26 @@ def test_defaults() -> None:
 
 
 def test_admin_ids_parse() -> None:
-    settings = Settings(_env_file=None, admin_ids="1, 22;333")  # type: ignore[call-arg]
+    settings = make(admin_ids="1, 22;333")
     assert settings.admin_ids == frozenset({1, 22, 333})
     with pytest.raises(ValidationError, match="numeric Telegram user ids"):
-        Settings(_env_file=None, admin_ids="alice")  # type: ignore[call-arg]
+        make(admin_ids="alice")
 
 
 def test_bad_timezone_and_url() -> None:
     with pytest.raises(ValidationError, match="IANA"):
-        Settings(_env_file=None, business_timezone="Mars/Base")  # type: ignore[call-arg]
+        make(business_timezone="Mars/Base")
     with pytest.raises(ValidationError, match="http"):
-        Settings(_env_file=None, telegram_api_base_url="ftp://x")  # type: ignore[call-arg]
+        make(telegram_api_base_url="ftp://x")
 
 
 def test_google_needs_secret_and_key() -> None:
     with pytest.raises(ValidationError, match="GOOGLE_CLIENT_SECRET"):
-        Settings(_env_file=None, google_client_id="id")  # type: ignore[call-arg]
+        make(google_client_id="id")
     with pytest.raises(ValidationError, match="bookbot gen-key"):
-        Settings(  # type: ignore[call-arg]
-            _env_file=None, google_client_id="id", google_client_secret="s"
-        )
+        make(google_client_id="id", google_client_secret="s")
     with pytest.raises(ValidationError, match="TOKEN_ENCRYPTION_KEY"):
-        Settings(  # type: ignore[call-arg]
-            _env_file=None,
+        make(
             google_client_id="id",
             google_client_secret="s",
             token_encryption_key="not-a-key",

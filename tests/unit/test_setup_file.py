@@ -107,5 +107,5 @@ def test_parse_range(text: str, expected: tuple[int, int]) -> None:
 
 @pytest.mark.parametrize("text", ["17:00-09:00", "9-17", "25:00-26:00", "10:00-10:00", "x"])
 def test_parse_range_refuses(text: str) -> None:
-    with pytest.raises(ValueError, match="range|start"):
+    with pytest.raises(ValueError, match=r"range|start"):
         parse_range(text)
