@@ -173,14 +173,26 @@ class BookingService:
         business: BusinessSettings,
         *,
         ignore_booking: str | None = None,
+        day: date | None = None,
     ) -> tuple[dict[int, dict[date, list[datetime]]], dict[int, Counter[date]]]:
-        """Free slots per staff member per local day, and their booking counts per day."""
+        """Free slots per staff member per local day (all days, or one), and booking counts."""
         now = self.clock.now()
         tz = business.tz
         today = now.astimezone(tz).date()
-        window_start = datetime.combine(today, time(0), tz) - timedelta(days=1)
-        window_end = datetime.combine(
-            today + timedelta(days=business.horizon_days + 1), time(0), tz
+        first, last = (
+            (day, day)
+            if day is not None
+            else (today, today + timedelta(days=business.horizon_days))
+        )
+        window_start = datetime.combine(first, time(0), tz) - timedelta(days=1)
+        window_end = datetime.combine(last + timedelta(days=1), time(0), tz) + timedelta(days=1)
+        slot_window = (
+            Interval(
+                datetime.combine(day, time(0), tz),
+                datetime.combine(day + timedelta(days=1), time(0), tz),
+            )
+            if day is not None
+            else None
         )
         ids = [s.id for s in staff]
         hours = await self.catalog.hours(ids, today - timedelta(days=1))
@@ -214,6 +226,7 @@ class BookingService:
                 now=now,
                 bookings=busy[i],
                 external_busy=list(external.get(i, ())),
+                window=slot_window,
             )
             for i in ids
         }
@@ -246,7 +259,7 @@ class BookingService:
             return []
         staff = await self._candidates(service_id, staff_id)
         slots, _ = await self._availability(
-            service, staff, await self.business(), ignore_booking=ignore_booking
+            service, staff, await self.business(), ignore_booking=ignore_booking, day=day
         )
         return sorted({s for per_day in slots.values() for s in per_day.get(day, [])})
 

@@ -225,7 +225,7 @@ def _staff_slots(
             if s < earliest:
                 s -= ((s - earliest) // step) * step  # first grid point >= earliest
             while s <= last:
-                while j < count and f_high[j] < s:
+                while j < count and f_high[j] <= s:
                     j += 1
                 if j == count:
                     slots.extend(range(s, last + 1, step))

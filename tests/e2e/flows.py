@@ -7,6 +7,7 @@ from typing import Any
 from tests.fakes.telegram import FakeTelegram, FakeUser
 
 JSON = dict[str, Any]
+WAIT = 30.0  # seconds; waits end as soon as the bot answers, this only bounds a failure
 HAIRCUT = "Haircut · 1 h · 45.00 EUR"
 
 
@@ -19,14 +20,14 @@ async def tap(tg: FakeTelegram, user: FakeUser, message: JSON, text: str) -> JSO
     """Press a button and return the bot's next message (sent or edited)."""
     mark = tg.mark()
     await tg.press(user, message, text=text)
-    return await tg.next_message(user.id, since=mark)
+    return await tg.next_message(user.id, since=mark, timeout=WAIT)
 
 
 async def say(tg: FakeTelegram, user: FakeUser, text: str) -> JSON:
     """Send text and return the bot's next message."""
     mark = tg.mark()
     await tg.send_text(user, text)
-    return await tg.next_message(user.id, since=mark)
+    return await tg.next_message(user.id, since=mark, timeout=WAIT)
 
 
 async def reach_summary(
@@ -49,14 +50,17 @@ async def reach_summary(
     mark = tg.mark()
     await tg.send_contact(user, "+358401234567")
     email_prompt = await tg.next_message(
-        user.id, since=mark, predicate=lambda m: "e-mail" in m.get("text", "")
+        user.id, since=mark, predicate=lambda m: "e-mail" in m.get("text", ""), timeout=WAIT
     )
     if email is None:
         return await tap(tg, user, email_prompt, "Skip")
     mark = tg.mark()
     await tg.send_text(user, email)
     return await tg.next_message(
-        user.id, since=mark, predicate=lambda m: "check your booking" in m.get("text", "")
+        user.id,
+        since=mark,
+        predicate=lambda m: "check your booking" in m.get("text", ""),
+        timeout=WAIT,
     )
 
 
@@ -64,11 +68,12 @@ async def confirm(tg: FakeTelegram, user: FakeUser, summary: JSON) -> JSON:
     """Press Confirm and return the confirmation message (after its .ics arrived)."""
     mark = tg.mark()
     await tg.press(user, summary, text="✅ Confirm booking")
-    await tg.wait_for("sendDocument", chat_id=user.id, since=mark)
+    await tg.wait_for("sendDocument", chat_id=user.id, since=mark, timeout=WAIT)
     sent = await tg.wait_for(
         "sendMessage",
         chat_id=user.id,
         since=mark,
+        timeout=WAIT,
         predicate=lambda c: "booked" in str(c.params.get("text", "")).lower(),
     )
     result: JSON = sent.result

@@ -101,6 +101,10 @@ async def test_deep_link_opens_service_and_anyone_is_assigned(
     slots = await tap(tg, bob, week, "28")  # Saturday: only Ben works
     name = await tap(tg, bob, slots, "10:00")
     phone = await tap(tg, bob, name, "Use “Bob”")
+    assert "phone" in phone["text"]
+    keyboard = tg.keyboard(bob.id)
+    assert keyboard is not None
+    assert keyboard["keyboard"][0][0]["request_contact"] is True
     mark = tg.mark()
     await tg.send_text(bob, "Skip")
     email = await tg.next_message(bob.id, since=mark, predicate=lambda m: "e-mail" in m["text"])
@@ -108,7 +112,6 @@ async def test_deep_link_opens_service_and_anyone_is_assigned(
     assert "anyone available" in summary["text"]
     confirmation = await confirm(tg, bob, summary)
     assert "with Ben" in confirmation["text"]
-    assert phone["reply_markup"]["keyboard"][0][0]["request_contact"] is True
 
 
 async def test_service_names_are_escaped(tg: FakeTelegram, bot: BotRuntime) -> None:

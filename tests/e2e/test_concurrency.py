@@ -32,7 +32,7 @@ async def test_fifty_customers_race_for_one_slot(tg: FakeTelegram, bot: BotRunti
     outcomes = await asyncio.gather(
         *(
             tg.wait_for(
-                "sendMessage",
+                ("sendMessage", "editMessageText"),
                 chat_id=u.id,
                 since=mark,
                 predicate=lambda c: (

@@ -106,11 +106,16 @@ def cases(draw: st.DrawFn) -> Case:
     origin = datetime.combine(today, time(0), tzinfo=tz).astimezone(UTC)
 
     def busy_span() -> tuple[datetime, datetime]:
-        start = origin + timedelta(
-            minutes=draw(st.integers(-24 * 60, (horizon + 1) * 24 * 60)),
-            seconds=draw(st.sampled_from((0, 0, 0, 1, 59))),
-        )
-        return start, start + timedelta(minutes=draw(st.integers(1, 240)))
+        # Mostly on the 5-minute grid, so busy edges often touch candidate slots exactly.
+        days = horizon + 2
+        if draw(st.integers(0, 4)):
+            start = origin + draw(st.integers(-288, days * 288)) * 5 * MIN
+            length = draw(st.integers(1, 48)) * 5 * MIN
+        else:
+            start = origin + draw(st.integers(-1440, days * 1440)) * MIN
+            start += draw(st.integers(1, 59)) * timedelta(seconds=1)
+            length = draw(st.integers(1, 240)) * MIN
+        return start, start + length
 
     bookings = []
     for _ in range(draw(st.integers(0, 8))):
