@@ -38,6 +38,7 @@ from aiogoogle.excs import HTTPError
 from aiogoogle.sessions import aiohttp_session
 
 from bot.clock import Clock
+from bot.config import Settings
 from bot.domain.timespan import Interval, merge, require_aware
 from bot.google import scopes as scope_names
 from bot.google.errors import AuthRevoked, Gone, GoogleError, NotFound, Transient, from_http
@@ -145,6 +146,22 @@ class GoogleCalendar:
         self._session: Any = None
         self._latest: dict[str, GrantedTokens] = {}  # refresh token -> newest tokens
         self._locks: dict[str, asyncio.Lock] = {}
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, *, clock: Clock, on_refresh: OnRefresh
+    ) -> GoogleCalendar:
+        """The client configured by GOOGLE_* settings."""
+        if not settings.google_client_id or settings.google_client_secret is None:
+            raise ValueError("GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET are not set")
+        return cls(
+            client_id=settings.google_client_id,
+            client_secret=settings.google_client_secret.get_secret_value(),
+            token_uri=settings.google_oauth_token_uri,
+            api_root_url=settings.api_root_url,
+            clock=clock,
+            on_refresh=on_refresh,
+        )
 
     def __repr__(self) -> str:
         return f"GoogleCalendar(api_root_url={self._api_root_url!r})"

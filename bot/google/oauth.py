@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 import aiohttp
 import requests
 from google_auth_oauthlib.flow import Flow
+from oauthlib.oauth2.rfc6749.errors import OAuth2Error  # type: ignore[import-untyped]
 
 from bot.clock import Clock, SystemClock
 from bot.google import scopes as scope_names
@@ -268,7 +269,7 @@ class GoogleOAuth:
             if not isinstance(changed, Mapping):
                 raise
             token = changed
-        except Exception as err:  # oauthlib's OAuth2Error family: a malformed 200 response
+        except OAuth2Error as err:  # a 200 answer oauthlib cannot use (e.g. no access_token)
             raise BadRequest(f"unusable token response ({type(err).__name__})") from err
         return token
 

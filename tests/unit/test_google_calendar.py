@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+from aiogoogle.auth.data import WELLKNOWN_OPENID_CONFIGS
 
 from bot.clock import ManualClock
 from bot.domain.timespan import Interval
@@ -205,6 +206,8 @@ async def test_proactive_refresh_within_60_seconds_is_persisted_and_reused(
     await calendar.list_calendars(tokens)
     assert refreshes(google) == 1
     assert len(persisted) == 1
+    # The emulator's token URI was set on this client only, never on aiogoogle's globals.
+    assert WELLKNOWN_OPENID_CONFIGS["token_endpoint"] == "https://oauth2.googleapis.com/token"
 
 
 async def test_concurrent_calls_refresh_once(

@@ -1,0 +1,122 @@
+"""The `bookbot` command line: friendly errors, migrate, load-config, gen-key, doctor."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.crypto import check_key, generate_key
+from tests.conftest import SALON
+from tests.fakes.google import FakeGoogle
+from tests.fakes.telegram import FakeTelegram
+
+SETTINGS = (
+    "TELEGRAM_BOT_TOKEN",
+    "ADMIN_IDS",
+    "GOOGLE_CLIENT_ID",
+    "GOOGLE_CLIENT_SECRET",
+    "TOKEN_ENCRYPTION_KEY",
+    "PUBLIC_BASE_URL",
+    "BUSINESS_TIMEZONE",
+)
+
+
+@pytest.fixture(autouse=True)
+def clean_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Run each CLI test in an empty folder with no bookbot settings in the environment."""
+    monkeypatch.chdir(tmp_path)
+    for name in SETTINGS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DATABASE_PATH", str(tmp_path / "cli.db"))
+    return tmp_path
+
+
+def test_run_without_token_explains_botfather(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run"]) == 2
+    err = capsys.readouterr().err
+    assert "@BotFather" in err and "TELEGRAM_BOT_TOKEN" in err and ".env" in err
+    assert "Traceback" not in err
+
+
+def test_invalid_settings_are_explained(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("BUSINESS_TIMEZONE", "Mars/Olympus")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["migrate"])
+    assert "BUSINESS_TIMEZONE" in str(exit_info.value) and "IANA" in str(exit_info.value)
+
+
+def test_migrate_and_load_config_are_idempotent(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["migrate"]) == 0
+    assert "migrated from version 0" in capsys.readouterr().out
+    assert main(["migrate"]) == 0
+    assert "up to date" in capsys.readouterr().out
+    assert main(["load-config", str(SALON)]) == 0
+    assert "loaded" in capsys.readouterr().out
+    assert main(["load-config", str(SALON)]) == 0
+    assert "nothing changed" in capsys.readouterr().out
+
+
+def test_load_config_reports_bad_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.toml"
+    shutil.copy(SALON, bad)
+    bad.write_text(bad.read_text().replace("duration_minutes = 60", "duration_minutes = -5"))
+    assert main(["load-config", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "services.0.duration_minutes" in err and "Traceback" not in err
+
+
+def test_gen_key_prints_a_valid_key(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["gen-key"]) == 0
+    key = capsys.readouterr().out.strip()
+    assert check_key(key) is None
+
+
+@pytest.fixture
+async def tg() -> AsyncIterator[FakeTelegram]:
+    async with FakeTelegram() as fake:
+        yield fake
+
+
+async def test_doctor_all_good(
+    tg: FakeTelegram, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", tg.token)
+    monkeypatch.setenv("TELEGRAM_API_BASE_URL", tg.base_url)
+    assert await asyncio.to_thread(main, ["migrate"]) == 0
+    assert await asyncio.to_thread(main, ["doctor"]) == 0
+    out = capsys.readouterr().out
+    assert "✔ Telegram accepts the token: the bot is @bookbot_test_bot" in out
+    assert "✘" not in out
+
+
+async def test_doctor_names_each_problem_and_its_fix(
+    tg: FakeTelegram, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async with FakeGoogle() as google:
+        monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123:wrong")
+        monkeypatch.setenv("TELEGRAM_API_BASE_URL", tg.base_url)
+        monkeypatch.setenv("GOOGLE_CLIENT_ID", google.client_id)
+        monkeypatch.setenv("GOOGLE_CLIENT_SECRET", google.client_secret)
+        monkeypatch.setenv("TOKEN_ENCRYPTION_KEY", generate_key())
+        monkeypatch.setenv("PUBLIC_BASE_URL", "http://bookings.example.com")
+        monkeypatch.setenv("GOOGLE_OAUTH_TOKEN_URI", google.token_uri)
+        monkeypatch.setenv("GOOGLE_OAUTH_AUTH_URI", google.auth_uri)
+        monkeypatch.setenv("GOOGLE_OAUTH_REVOKE_URI", google.revoke_uri)
+        monkeypatch.setenv("GOOGLE_API_ROOT_URL", "http://127.0.0.1:9/")
+        assert await asyncio.to_thread(main, ["load-config", str(SALON)]) == 0
+        capsys.readouterr()
+        assert await asyncio.to_thread(main, ["doctor"]) == 1
+    out = capsys.readouterr().out
+    assert "✘ OAuth redirect URI http://bookings.example.com/oauth2/callback is not https" in out
+    assert "✘ Telegram rejects TELEGRAM_BOT_TOKEN" in out
+    assert "✔ GOOGLE_OAUTH_TOKEN_URI reachable" in out
+    assert "✘ GOOGLE_API_ROOT_URL" in out and "unreachable" in out
+    assert "✘ Anna: not linked to Telegram" in out and "fix: /invite Anna" in out
+    assert google.client_secret not in out
