@@ -23,6 +23,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import ApplicationBuilder, CommandHandler, ContextTypes
 
+from bot.app import HTTP_POOL_SIZE
 from bot.clock import ManualClock
 from tests.conftest import MONDAY_MORNING
 from tests.e2e.harness import bot_settings, buttons, load_business, running_bot
@@ -148,7 +149,8 @@ async def run_baseline(customers: int, per_customer: int) -> float:
             .token(tg.token)
             .base_url(tg.base_url)
             .concurrent_updates(512)
-            .connection_pool_size(128)
+            .connection_pool_size(HTTP_POOL_SIZE)
+            .pool_timeout(30)
             .build()
         )
         app.add_handler(CommandHandler("start", echo))

@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from time import monotonic as time_monotonic
 from typing import Protocol
 
 from bot.business import BusinessSettings
@@ -41,6 +42,9 @@ from storage.records import (
 from storage.settings_store import SettingsRepository
 
 ALTERNATIVES = 3
+# Settings change rarely (load-config, possibly from another process); every handler reads
+# them several times, so they are re-read from the database at most this often.
+SETTINGS_CACHE_SECONDS = 2.0
 
 
 class ExternalBusy(Protocol):
@@ -140,12 +144,18 @@ class BookingService:
         self.clock = clock
         self._default_timezone = default_timezone
         self._external = external_busy or NoExternalBusy()
+        self._business: tuple[float, BusinessSettings] | None = None
 
     async def business(self) -> BusinessSettings:
-        """The current business settings."""
-        return BusinessSettings.from_store(
+        """The current business settings (re-read at most every SETTINGS_CACHE_SECONDS)."""
+        stamp = time_monotonic()
+        if self._business is not None and stamp - self._business[0] < SETTINGS_CACHE_SECONDS:
+            return self._business[1]
+        business = BusinessSettings.from_store(
             await self._settings.all(), default_timezone=self._default_timezone
         )
+        self._business = (stamp, business)
+        return business
 
     async def services(self) -> list[ServiceRecord]:
         """Active services, in display order."""

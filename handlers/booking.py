@@ -504,7 +504,6 @@ async def confirm(update: Update, context: BotContext) -> State:
         contact_kept = {k: draft.get(k) for k in ("name", "phone", "email")}
         draft.clear()
         draft.update({k: v for k, v in contact_kept.items() if v})
-        await show(update, context, "✅ <b>Booked!</b> The details follow below.")
         await send_confirmation(update, context, outcome.booking)
         return END
     if isinstance(outcome, SlotUnavailable):

@@ -98,6 +98,16 @@ def register(cls: C) -> C:
     return cls
 
 
+_HINTS: dict[type[Callback], dict[str, Any]] = {}
+
+
+def _hints(cls: type[Callback]) -> dict[str, Any]:
+    hints = _HINTS.get(cls)
+    if hints is None:
+        hints = _HINTS[cls] = get_type_hints(cls)
+    return hints
+
+
 def parse(data: str | None) -> Callback | None:
     """The callback a button carries, or None if the data is malformed or unknown."""
     if not data or len(data.encode()) > MAX_BYTES:
@@ -110,7 +120,7 @@ def parse(data: str | None) -> Callback | None:
     parts = rest.split(":") if rest else []
     if len(parts) != len(fields):
         return None
-    hints = get_type_hints(cls)
+    hints = _hints(cls)
     try:
         values = [_decode(hints[f.name], p) for f, p in zip(fields, parts, strict=True)]
     except (ValueError, TypeError, OverflowError, OSError):

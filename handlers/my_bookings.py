@@ -125,7 +125,6 @@ async def _report_change(
     update: Update, context: BotContext, outcome: Any, headline: str, method: Any
 ) -> None:
     if isinstance(outcome, Changed):
-        await show(update, context, headline.split("\n")[0])
         await send_booking_message(update, context, outcome.booking, headline, method)
     elif isinstance(outcome, TooLate):
         await show(update, context, render.cutoff_text(outcome.cutoff), menu_keyboard())

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Literal
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
-from telegram.constants import ParseMode
 
 from bot.business import BusinessSettings
 from bot.domain.calendar_links import google_calendar_url
 from bot.domain.ics import IcsEvent, booking_ics, ics_filename
 from handlers import callbacks as cb
 from handlers import render
+from handlers.common import show
 from handlers.context import BotContext
 from handlers.keyboards import button
 from storage.records import BookingRecord
@@ -82,7 +82,8 @@ async def send_booking_message(
     headline: str,
     method: Literal["PUBLISH", "CANCEL"],
 ) -> None:
-    """A headline with the booking details, its buttons and the matching .ics file."""
+    """A headline with the booking details and buttons (replacing the pressed message), then
+    the matching .ics file."""
     chat = update.effective_chat
     assert chat is not None
     business = await context.services.booking.business()
@@ -91,7 +92,5 @@ async def send_booking_message(
         rows.append([calendar_button(booking, business)])
     rows.append([button("📋 My bookings", cb.ShowMyBookings())])
     text = f"{headline}\n\n{render.booking_details(booking, business.tz, address=business.address)}"
-    await context.bot.send_message(
-        chat.id, text, parse_mode=ParseMode.HTML, reply_markup=InlineKeyboardMarkup(rows)
-    )
+    await show(update, context, text, InlineKeyboardMarkup(rows))
     await send_ics(context, chat.id, booking, business, method)

@@ -99,8 +99,8 @@ ChangeResult = Changed | SlotTaken | NotFound | NotActive
 
 
 async def _fetch(conn: aiosqlite.Connection, booking_id: str) -> BookingRecord | None:
-    async with conn.execute(_SELECT + "WHERE b.id = ?", (booking_id,)) as cur:
-        row = await cur.fetchone()
+    rows = list(await conn.execute_fetchall(_SELECT + "WHERE b.id = ?", (booking_id,)))
+    row = rows[0] if rows else None
     return _booking(row) if row else None
 
 
@@ -111,12 +111,14 @@ async def _overlaps(
     blocked_end: datetime,
     ignore_id: str | None,
 ) -> bool:
-    async with tx.execute(
-        "SELECT 1 FROM bookings WHERE staff_id = ? AND status = 'confirmed' "
-        "AND blocked_start_utc < ? AND blocked_end_utc > ? AND id IS NOT ? LIMIT 1",
-        (staff_id, to_epoch(blocked_end), to_epoch(blocked_start), ignore_id),
-    ) as cur:
-        return await cur.fetchone() is not None
+    rows = list(
+        await tx.execute_fetchall(
+            "SELECT 1 FROM bookings WHERE staff_id = ? AND status = 'confirmed' "
+            "AND blocked_start_utc < ? AND blocked_end_utc > ? AND id IS NOT ? LIMIT 1",
+            (staff_id, to_epoch(blocked_end), to_epoch(blocked_start), ignore_id),
+        )
+    )
+    return (rows[0] if rows else None) is not None
 
 
 async def _history(
@@ -174,10 +176,12 @@ class BookingRepository:
         """Insert a booking unless its blocked window overlaps another confirmed booking."""
         async with self._db.transaction() as tx:
             if new.request_key is not None:
-                async with tx.execute(
-                    "SELECT id FROM bookings WHERE request_key = ?", (new.request_key,)
-                ) as cur:
-                    row = await cur.fetchone()
+                rows = list(
+                    await tx.execute_fetchall(
+                        "SELECT id FROM bookings WHERE request_key = ?", (new.request_key,)
+                    )
+                )
+                row = rows[0] if rows else None
                 if row is not None:
                     existing = await _fetch(tx, row[0])
                     assert existing is not None
@@ -282,10 +286,12 @@ class BookingRepository:
 
     async def by_request_key(self, request_key: str) -> BookingRecord | None:
         """The booking a confirm request created before, if any."""
-        async with self._db.reader.execute(
-            _SELECT + "WHERE b.request_key = ?", (request_key,)
-        ) as cur:
-            row = await cur.fetchone()
+        rows = list(
+            await self._db.reader.execute_fetchall(
+                _SELECT + "WHERE b.request_key = ?", (request_key,)
+            )
+        )
+        row = rows[0] if rows else None
         return _booking(row) if row else None
 
     async def get(self, booking_id: str) -> BookingRecord | None:
@@ -294,12 +300,14 @@ class BookingRepository:
 
     async def upcoming_for_customer(self, customer_id: int, now: datetime) -> list[BookingRecord]:
         """The customer's confirmed bookings that have not ended yet, soonest first."""
-        async with self._db.reader.execute(
-            _SELECT + "WHERE b.customer_id = ? AND b.status = 'confirmed' AND b.end_utc > ? "
-            "ORDER BY b.start_utc",
-            (customer_id, to_epoch(now)),
-        ) as cur:
-            return [_booking(r) for r in await cur.fetchall()]
+        rows = list(
+            await self._db.reader.execute_fetchall(
+                _SELECT + "WHERE b.customer_id = ? AND b.status = 'confirmed' AND b.end_utc > ? "
+                "ORDER BY b.start_utc",
+                (customer_id, to_epoch(now)),
+            )
+        )
+        return [_booking(r) for r in rows]
 
     async def blocked_windows(
         self, staff_ids: Sequence[int], start: datetime, end: datetime
@@ -308,46 +316,52 @@ class BookingRepository:
         if not staff_ids:
             return []
         marks = ",".join("?" * len(staff_ids))
-        async with self._db.reader.execute(
-            "SELECT id, staff_id, start_utc, end_utc, blocked_start_utc, blocked_end_utc "
-            f"FROM bookings WHERE staff_id IN ({marks}) AND status = 'confirmed' "
-            "AND blocked_start_utc < ? AND blocked_end_utc > ?",
-            (*staff_ids, to_epoch(end), to_epoch(start)),
-        ) as cur:
-            return [
-                BlockedWindow(
-                    staff_id=r["staff_id"],
-                    booking_id=r["id"],
-                    start=from_epoch(r["start_utc"]),
-                    end=from_epoch(r["end_utc"]),
-                    blocked_start=from_epoch(r["blocked_start_utc"]),
-                    blocked_end=from_epoch(r["blocked_end_utc"]),
-                )
-                for r in await cur.fetchall()
-            ]
+        rows = list(
+            await self._db.reader.execute_fetchall(
+                "SELECT id, staff_id, start_utc, end_utc, blocked_start_utc, blocked_end_utc "
+                f"FROM bookings WHERE staff_id IN ({marks}) AND status = 'confirmed' "
+                "AND blocked_start_utc < ? AND blocked_end_utc > ?",
+                (*staff_ids, to_epoch(end), to_epoch(start)),
+            )
+        )
+        return [
+            BlockedWindow(
+                staff_id=r["staff_id"],
+                booking_id=r["id"],
+                start=from_epoch(r["start_utc"]),
+                end=from_epoch(r["end_utc"]),
+                blocked_start=from_epoch(r["blocked_start_utc"]),
+                blocked_end=from_epoch(r["blocked_end_utc"]),
+            )
+            for r in rows
+        ]
 
     async def history(self, booking_id: str) -> list[HistoryEntry]:
         """The booking's recorded changes, oldest first."""
-        async with self._db.reader.execute(
-            "SELECT at_utc, actor, action, old_start_utc, new_start_utc, note "
-            "FROM booking_history WHERE booking_id = ? ORDER BY id",
-            (booking_id,),
-        ) as cur:
-            return [
-                HistoryEntry(
-                    at=from_epoch(r["at_utc"]),
-                    actor=r["actor"],
-                    action=r["action"],
-                    old_start=from_epoch(r["old_start_utc"]) if r["old_start_utc"] else None,
-                    new_start=from_epoch(r["new_start_utc"]) if r["new_start_utc"] else None,
-                    note=r["note"],
-                )
-                for r in await cur.fetchall()
-            ]
+        rows = list(
+            await self._db.reader.execute_fetchall(
+                "SELECT at_utc, actor, action, old_start_utc, new_start_utc, note "
+                "FROM booking_history WHERE booking_id = ? ORDER BY id",
+                (booking_id,),
+            )
+        )
+        return [
+            HistoryEntry(
+                at=from_epoch(r["at_utc"]),
+                actor=r["actor"],
+                action=r["action"],
+                old_start=from_epoch(r["old_start_utc"]) if r["old_start_utc"] else None,
+                new_start=from_epoch(r["new_start_utc"]) if r["new_start_utc"] else None,
+                note=r["note"],
+            )
+            for r in rows
+        ]
 
     async def pending_outbox(self) -> list[tuple[str, str]]:
         """Undelivered outbox rows as (booking id, action), oldest first."""
-        async with self._db.reader.execute(
-            "SELECT booking_id, action FROM outbox WHERE delivered_at IS NULL ORDER BY id"
-        ) as cur:
-            return [(r["booking_id"], r["action"]) for r in await cur.fetchall()]
+        rows = list(
+            await self._db.reader.execute_fetchall(
+                "SELECT booking_id, action FROM outbox WHERE delivered_at IS NULL ORDER BY id"
+            )
+        )
+        return [(r["booking_id"], r["action"]) for r in rows]

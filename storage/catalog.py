@@ -82,21 +82,21 @@ class CatalogRepository:
     async def active_services(self) -> list[ServiceRecord]:
         """Active services in display order."""
         sql = f"SELECT {_SERVICE_COLUMNS} FROM services WHERE active = 1 ORDER BY position, id"
-        async with self._db.reader.execute(sql) as cur:
-            return [_service(r) for r in await cur.fetchall()]
+        rows = list(await self._db.reader.execute_fetchall(sql))
+        return [_service(r) for r in rows]
 
     async def service(self, service_id: int) -> ServiceRecord | None:
         """One service by id, active or not."""
         sql = f"SELECT {_SERVICE_COLUMNS} FROM services WHERE id = ?"
-        async with self._db.reader.execute(sql, (service_id,)) as cur:
-            row = await cur.fetchone()
+        rows = list(await self._db.reader.execute_fetchall(sql, (service_id,)))
+        row = rows[0] if rows else None
         return _service(row) if row else None
 
     async def staff_member(self, staff_id: int) -> StaffRecord | None:
         """One staff member by id."""
         sql = f"SELECT {_STAFF_COLUMNS} FROM staff WHERE id = ?"
-        async with self._db.reader.execute(sql, (staff_id,)) as cur:
-            row = await cur.fetchone()
+        rows = list(await self._db.reader.execute_fetchall(sql, (staff_id,)))
+        row = rows[0] if rows else None
         return _staff(row) if row else None
 
     async def staff_for_service(self, service_id: int) -> list[StaffRecord]:
@@ -106,14 +106,14 @@ class CatalogRepository:
             "FROM staff s JOIN staff_services l ON l.staff_id = s.id "
             "WHERE l.service_id = ? AND s.active = 1 ORDER BY s.position, s.id"
         )
-        async with self._db.reader.execute(sql, (service_id,)) as cur:
-            return [_staff(r) for r in await cur.fetchall()]
+        rows = list(await self._db.reader.execute_fetchall(sql, (service_id,)))
+        return [_staff(r) for r in rows]
 
     async def all_staff(self) -> list[StaffRecord]:
         """Every staff member, active or not, in display order."""
         sql = f"SELECT {_STAFF_COLUMNS} FROM staff ORDER BY position, id"
-        async with self._db.reader.execute(sql) as cur:
-            return [_staff(r) for r in await cur.fetchall()]
+        rows = list(await self._db.reader.execute_fetchall(sql))
+        return [_staff(r) for r in rows]
 
     async def hours(self, staff_ids: Sequence[int], since: date) -> dict[int, StaffHours]:
         """Weekly hours and the overrides from `since` on, for each staff member."""
@@ -126,28 +126,28 @@ class CatalogRepository:
             "SELECT staff_id, weekday, start_minute, end_minute FROM working_hours "
             f"WHERE staff_id IN ({marks}) ORDER BY staff_id, weekday, start_minute"
         )
-        async with self._db.reader.execute(sql, tuple(staff_ids)) as cur:
-            for r in await cur.fetchall():
-                weekly[r["staff_id"]].append(
-                    HoursRow(
-                        weekday=r["weekday"],
-                        start_minute=r["start_minute"],
-                        end_minute=r["end_minute"],
-                    )
+        rows = list(await self._db.reader.execute_fetchall(sql, tuple(staff_ids)))
+        for r in rows:
+            weekly[r["staff_id"]].append(
+                HoursRow(
+                    weekday=r["weekday"],
+                    start_minute=r["start_minute"],
+                    end_minute=r["end_minute"],
                 )
+            )
         sql = (
             "SELECT staff_id, day, start_minute, end_minute FROM date_overrides "
             f"WHERE staff_id IN ({marks}) AND day >= ? ORDER BY staff_id, day, start_minute"
         )
-        async with self._db.reader.execute(sql, (*staff_ids, since.isoformat())) as cur:
-            for r in await cur.fetchall():
-                overrides[r["staff_id"]].append(
-                    OverrideRow(
-                        day=date.fromisoformat(r["day"]),
-                        start_minute=r["start_minute"],
-                        end_minute=r["end_minute"],
-                    )
+        rows = list(await self._db.reader.execute_fetchall(sql, (*staff_ids, since.isoformat())))
+        for r in rows:
+            overrides[r["staff_id"]].append(
+                OverrideRow(
+                    day=date.fromisoformat(r["day"]),
+                    start_minute=r["start_minute"],
+                    end_minute=r["end_minute"],
                 )
+            )
         return {
             i: StaffHours(staff_id=i, weekly=tuple(weekly[i]), overrides=tuple(overrides[i]))
             for i in staff_ids
@@ -156,8 +156,8 @@ class CatalogRepository:
     async def staff_by_telegram_id(self, telegram_user_id: int) -> StaffRecord | None:
         """The staff member bound to a Telegram account, if any."""
         sql = f"SELECT {_STAFF_COLUMNS} FROM staff WHERE telegram_user_id = ?"
-        async with self._db.reader.execute(sql, (telegram_user_id,)) as cur:
-            row = await cur.fetchone()
+        rows = list(await self._db.reader.execute_fetchall(sql, (telegram_user_id,)))
+        row = rows[0] if rows else None
         return _staff(row) if row else None
 
     async def staff_by_name(self, name: str) -> list[StaffRecord]:
@@ -166,8 +166,8 @@ class CatalogRepository:
             f"SELECT {_STAFF_COLUMNS} FROM staff "
             "WHERE lower(name) = lower(?) OR lower(slug) = lower(?) ORDER BY id"
         )
-        async with self._db.reader.execute(sql, (name.strip(), name.strip())) as cur:
-            return [_staff(r) for r in await cur.fetchall()]
+        rows = list(await self._db.reader.execute_fetchall(sql, (name.strip(), name.strip())))
+        return [_staff(r) for r in rows]
 
     async def apply_setup(
         self, services: Iterable[ServiceSpec], staff: Iterable[StaffSpec]
@@ -241,8 +241,8 @@ async def _upsert_staff(tx: aiosqlite.Connection, spec: StaffSpec) -> int:
         "active = 1 WHERE (name, position, active) IS NOT (excluded.name, excluded.position, 1)",
         (spec.slug, spec.name, spec.position),
     )
-    async with tx.execute("SELECT id FROM staff WHERE slug = ?", (spec.slug,)) as cur:
-        row = await cur.fetchone()
+    rows = list(await tx.execute_fetchall("SELECT id FROM staff WHERE slug = ?", (spec.slug,)))
+    row = rows[0] if rows else None
     assert row is not None
     staff_id = int(row[0])
     changed += await _replace_rows(
@@ -276,8 +276,8 @@ async def _upsert_staff(tx: aiosqlite.Connection, spec: StaffSpec) -> int:
 async def _service_ids(tx: aiosqlite.Connection, slugs: tuple[str, ...]) -> set[tuple[Any, ...]]:
     ids: set[tuple[Any, ...]] = set()
     for slug in slugs:
-        async with tx.execute("SELECT id FROM services WHERE slug = ?", (slug,)) as cur:
-            row = await cur.fetchone()
+        rows = list(await tx.execute_fetchall("SELECT id FROM services WHERE slug = ?", (slug,)))
+        row = rows[0] if rows else None
         if row is None:
             raise ValueError(f"unknown service {slug!r}")
         ids.add((int(row[0]),))
@@ -293,8 +293,8 @@ async def _replace_rows(
     insert_sql: str,
 ) -> int:
     """Make a staff member's child rows equal `wanted`; 0 when they already are."""
-    async with tx.execute(select_sql, (staff_id,)) as cur:
-        current = {tuple(r) for r in await cur.fetchall()}
+    rows = list(await tx.execute_fetchall(select_sql, (staff_id,)))
+    current = {tuple(r) for r in rows}
     if current == wanted:
         return 0
     await tx.execute(delete_sql, (staff_id,))

@@ -31,8 +31,8 @@ class CustomerRepository:
     async def by_telegram_id(self, telegram_user_id: int) -> CustomerRecord | None:
         """The customer with this Telegram account, if they booked before."""
         sql = f"SELECT {_COLUMNS} FROM customers WHERE telegram_user_id = ?"
-        async with self._db.reader.execute(sql, (telegram_user_id,)) as cur:
-            row = await cur.fetchone()
+        rows = list(await self._db.reader.execute_fetchall(sql, (telegram_user_id,)))
+        row = rows[0] if rows else None
         return _customer(row) if row else None
 
     async def save(
@@ -55,7 +55,7 @@ class CustomerRepository:
                 (telegram_user_id, name, phone, email, stamp, stamp),
             )
             sql = f"SELECT {_COLUMNS} FROM customers WHERE telegram_user_id = ?"
-            async with tx.execute(sql, (telegram_user_id,)) as cur:
-                row = await cur.fetchone()
+            rows = list(await tx.execute_fetchall(sql, (telegram_user_id,)))
+            row = rows[0] if rows else None
         assert row is not None
         return _customer(row)

@@ -21,10 +21,12 @@ class PtbStore:
 
     async def conversations(self, name: str) -> dict[tuple[int | str, ...], object]:
         """Every stored state of one conversation handler."""
-        async with self._db.reader.execute(
-            "SELECT key, state FROM ptb_conversations WHERE name = ?", (name,)
-        ) as cur:
-            rows = await cur.fetchall()
+        rows = list(
+            await self._db.reader.execute_fetchall(
+                "SELECT key, state FROM ptb_conversations WHERE name = ?", (name,)
+            )
+        )
+        rows = rows
         return {tuple(json.loads(r["key"])): json.loads(r["state"]) for r in rows}
 
     async def put_conversation(
@@ -46,10 +48,12 @@ class PtbStore:
 
     async def data(self, kind: DataKind) -> dict[int, dict[str, Any]]:
         """All stored data of one kind, keyed by user or chat id (0 for bot data)."""
-        async with self._db.reader.execute(
-            "SELECT key, data FROM ptb_data WHERE kind = ?", (kind,)
-        ) as cur:
-            rows = await cur.fetchall()
+        rows = list(
+            await self._db.reader.execute_fetchall(
+                "SELECT key, data FROM ptb_data WHERE kind = ?", (kind,)
+            )
+        )
+        rows = rows
         return {int(r["key"]): json.loads(r["data"]) for r in rows}
 
     async def put_data(self, kind: DataKind, key: int, data: dict[str, Any] | None) -> None:

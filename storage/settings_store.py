@@ -17,8 +17,8 @@ class SettingsRepository:
 
     async def all(self) -> dict[str, Any]:
         """Every stored setting."""
-        async with self._db.reader.execute("SELECT key, value FROM settings") as cur:
-            return {row["key"]: json.loads(row["value"]) for row in await cur.fetchall()}
+        rows = list(await self._db.reader.execute_fetchall("SELECT key, value FROM settings"))
+        return {row["key"]: json.loads(row["value"]) for row in rows}
 
     async def put_many(self, values: Mapping[str, Any]) -> int:
         """Store settings; returns how many actually changed."""

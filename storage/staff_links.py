@@ -99,11 +99,13 @@ class StaffLinkRepository:
     ) -> InviteAccepted | TokenRefused:
         """Use an invite once: bind the Telegram account to its staff member."""
         async with self._db.transaction() as tx:
-            async with tx.execute(
-                "SELECT staff_id, expires_at, used_at FROM staff_invites WHERE token_hash = ?",
-                (token_hash,),
-            ) as cur:
-                row = await cur.fetchone()
+            rows = list(
+                await tx.execute_fetchall(
+                    "SELECT staff_id, expires_at, used_at FROM staff_invites WHERE token_hash = ?",
+                    (token_hash,),
+                )
+            )
+            row = rows[0] if rows else None
             if row is None:
                 return TokenRefused("unknown")
             if row["used_at"] is not None:
@@ -111,12 +113,14 @@ class StaffLinkRepository:
             if row["expires_at"] <= to_epoch(now):
                 return TokenRefused("expired")
             staff_id = int(row["staff_id"])
-            async with tx.execute(
-                "SELECT id FROM staff WHERE telegram_user_id = ? AND id != ?",
-                (telegram_user_id, staff_id),
-            ) as cur:
-                if await cur.fetchone() is not None:
-                    return TokenRefused("taken")
+            rows = list(
+                await tx.execute_fetchall(
+                    "SELECT id FROM staff WHERE telegram_user_id = ? AND id != ?",
+                    (telegram_user_id, staff_id),
+                )
+            )
+            if (rows[0] if rows else None) is not None:
+                return TokenRefused("taken")
             await tx.execute(
                 "UPDATE staff_invites SET used_at = ?, used_by = ? WHERE token_hash = ?",
                 (to_epoch(now), telegram_user_id, token_hash),
@@ -147,12 +151,14 @@ class StaffLinkRepository:
     async def take_state(self, *, state_hash: str, now: datetime) -> StateAccepted | TokenRefused:
         """Use an OAuth state once."""
         async with self._db.transaction() as tx:
-            async with tx.execute(
-                "SELECT staff_id, code_verifier, expires_at, used_at FROM oauth_states "
-                "WHERE state_hash = ?",
-                (state_hash,),
-            ) as cur:
-                row = await cur.fetchone()
+            rows = list(
+                await tx.execute_fetchall(
+                    "SELECT staff_id, code_verifier, expires_at, used_at FROM oauth_states "
+                    "WHERE state_hash = ?",
+                    (state_hash,),
+                )
+            )
+            row = rows[0] if rows else None
             if row is None:
                 return TokenRefused("unknown")
             if row["used_at"] is not None:
@@ -167,10 +173,12 @@ class StaffLinkRepository:
 
     async def state_owner(self, state_hash: str) -> int | None:
         """The staff member who started a consent, whatever its state (for error messages)."""
-        async with self._db.reader.execute(
-            "SELECT staff_id FROM oauth_states WHERE state_hash = ?", (state_hash,)
-        ) as cur:
-            row = await cur.fetchone()
+        rows = list(
+            await self._db.reader.execute_fetchall(
+                "SELECT staff_id FROM oauth_states WHERE state_hash = ?", (state_hash,)
+            )
+        )
+        row = rows[0] if rows else None
         return int(row[0]) if row else None
 
     async def save_account(
@@ -191,18 +199,22 @@ class StaffLinkRepository:
 
     async def account(self, staff_id: int) -> GoogleAccountRecord | None:
         """The staff member's Google connection, if any."""
-        async with self._db.reader.execute(
-            "SELECT * FROM google_accounts WHERE staff_id = ?", (staff_id,)
-        ) as cur:
-            row = await cur.fetchone()
+        rows = list(
+            await self._db.reader.execute_fetchall(
+                "SELECT * FROM google_accounts WHERE staff_id = ?", (staff_id,)
+            )
+        )
+        row = rows[0] if rows else None
         return _account(row) if row else None
 
     async def accounts(self) -> list[GoogleAccountRecord]:
         """Every Google connection."""
-        async with self._db.reader.execute(
-            "SELECT * FROM google_accounts ORDER BY staff_id"
-        ) as cur:
-            return [_account(r) for r in await cur.fetchall()]
+        rows = list(
+            await self._db.reader.execute_fetchall(
+                "SELECT * FROM google_accounts ORDER BY staff_id"
+            )
+        )
+        return [_account(r) for r in rows]
 
     async def update_tokens(self, *, staff_id: int, tokens: bytes, now: datetime) -> None:
         """Persist refreshed tokens of a connected account."""
@@ -262,17 +274,19 @@ class StaffLinkRepository:
 
     async def calendars(self, staff_id: int) -> list[CalendarChoice]:
         """The staff member's chosen calendars."""
-        async with self._db.reader.execute(
-            "SELECT calendar_id, name, is_destination, blocks_time FROM staff_calendars "
-            "WHERE staff_id = ? ORDER BY is_destination DESC, name",
-            (staff_id,),
-        ) as cur:
-            return [
-                CalendarChoice(
-                    calendar_id=r["calendar_id"],
-                    name=r["name"],
-                    is_destination=bool(r["is_destination"]),
-                    blocks_time=bool(r["blocks_time"]),
-                )
-                for r in await cur.fetchall()
-            ]
+        rows = list(
+            await self._db.reader.execute_fetchall(
+                "SELECT calendar_id, name, is_destination, blocks_time FROM staff_calendars "
+                "WHERE staff_id = ? ORDER BY is_destination DESC, name",
+                (staff_id,),
+            )
+        )
+        return [
+            CalendarChoice(
+                calendar_id=r["calendar_id"],
+                name=r["name"],
+                is_destination=bool(r["is_destination"]),
+                blocks_time=bool(r["blocks_time"]),
+            )
+            for r in rows
+        ]

@@ -142,7 +142,8 @@ def wall_clock_epoch(day: date, seconds: int, tz: ZoneInfo) -> int:
     candidates = []
     for fold in (0, 1):
         offset = naive.replace(fold=fold, tzinfo=tz).utcoffset()
-        assert offset is not None  # noqa: S101 - a ZoneInfo always has an offset
+        if offset is None:  # never for a ZoneInfo; keeps the types honest
+            raise ValueError(f"{tz!r} gives no UTC offset for {naive}")
         candidates.append(wall - offset // _SECOND)
     if candidates[0] == candidates[1]:
         return candidates[0]  # fold makes no difference: neither ambiguous nor nonexistent

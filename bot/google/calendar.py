@@ -27,7 +27,7 @@ import math
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from aiogoogle import resource as aiogoogle_resource
@@ -38,11 +38,13 @@ from aiogoogle.excs import HTTPError
 from aiogoogle.sessions import aiohttp_session
 
 from bot.clock import Clock
-from bot.config import Settings
 from bot.domain.timespan import Interval, merge, require_aware
 from bot.google import scopes as scope_names
 from bot.google.errors import AuthRevoked, Gone, GoogleError, NotFound, Transient, from_http
 from bot.google.oauth import GrantedTokens, check_transport
+
+if TYPE_CHECKING:
+    from bot.config import Settings
 
 log = logging.getLogger(__name__)
 

@@ -70,11 +70,11 @@ async def confirm(tg: FakeTelegram, user: FakeUser, summary: JSON) -> JSON:
     await tg.press(user, summary, text="✅ Confirm booking")
     await tg.wait_for("sendDocument", chat_id=user.id, since=mark, timeout=WAIT)
     sent = await tg.wait_for(
-        "sendMessage",
+        ("sendMessage", "editMessageText"),
         chat_id=user.id,
         since=mark,
         timeout=WAIT,
-        predicate=lambda c: "booked" in str(c.params.get("text", "")).lower(),
+        predicate=lambda c: "booked!" in str(c.params.get("text", "")).lower(),
     )
     result: JSON = sent.result
     return result

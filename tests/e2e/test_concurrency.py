@@ -36,7 +36,7 @@ async def test_fifty_customers_race_for_one_slot(tg: FakeTelegram, bot: BotRunti
                 chat_id=u.id,
                 since=mark,
                 predicate=lambda c: (
-                    "booked" in str(c.params.get("text", "")).lower()
+                    "booked!" in str(c.params.get("text", "")).lower()
                     or "just taken" in str(c.params.get("text", ""))
                 ),
                 timeout=30,
@@ -44,7 +44,7 @@ async def test_fifty_customers_race_for_one_slot(tg: FakeTelegram, bot: BotRunti
             for u in users
         )
     )
-    winners = [o for o in outcomes if "booked" in str(o.params["text"]).lower()]
+    winners = [o for o in outcomes if "booked!" in str(o.params["text"]).lower()]
     assert len(winners) == 1
     assert await _confirmed_count(bot) == 1
     losers = [(u, o) for u, o in zip(users, outcomes, strict=True) if o not in winners]

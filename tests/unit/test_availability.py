@@ -57,6 +57,11 @@ def clock(slots: Iterable[datetime]) -> list[str]:
     return [slot.astimezone(TZ).strftime("%H:%M") for slot in slots]
 
 
+def clock_s(slots: Iterable[datetime]) -> list[str]:
+    """Slots as local "HH:MM:SS" strings."""
+    return [slot.astimezone(TZ).strftime("%H:%M:%S") for slot in slots]
+
+
 def slots_on(
     day: date,
     schedule: StaffSchedule,
@@ -176,6 +181,47 @@ def test_buffers_on_both_sides() -> None:
     assert found[-1] == "12:30"  # buffer_after may too: blocks until 13:05
 
 
+def test_short_booking_between_grid_points_hides_only_what_it_overlaps() -> None:
+    schedule = every_day("09:00-12:00")
+    short = booking(MONDAY, "09:20", "09:30")
+    assert slots_on(MONDAY, schedule, duration=10, step=60, bookings=[short]) == [
+        "09:00",
+        "10:00",
+        "11:00",
+    ]
+    assert slots_on(MONDAY, schedule, duration=25, step=60, bookings=[short]) == [
+        "10:00",
+        "11:00",
+    ]
+
+
+def test_appointment_must_fit_the_range_to_the_second() -> None:
+    schedule = every_day("09:00-10:00")
+    found = free_slots(
+        schedule=schedule,
+        service=ServiceTiming(timedelta(minutes=59, seconds=59)),
+        policy=BookingPolicy(TZ, timedelta(seconds=1), timedelta(0), 1),
+        now=local(MONDAY, "00:00"),
+        bookings=[],
+        external_busy=[],
+    )
+    assert found == [local(MONDAY, "09:00"), local(MONDAY, "09:00") + timedelta(seconds=1)]
+
+
+def test_sub_second_busy_edges_are_exact() -> None:
+    edge = local(MONDAY, "09:30") + timedelta(milliseconds=500)
+    found = free_slots(
+        schedule=every_day("09:29-09:32"),
+        service=ServiceTiming(timedelta(seconds=1)),
+        policy=BookingPolicy(TZ, timedelta(seconds=1), timedelta(0), 1),
+        now=local(MONDAY, "00:00"),
+        bookings=[BusyBooking(edge, edge + timedelta(seconds=1))],
+        external_busy=[Interval(edge + timedelta(seconds=30), edge + timedelta(seconds=31))],
+    )
+    taken = set(local(MONDAY, "09:29") + n * timedelta(seconds=1) for n in range(180)) - set(found)
+    assert sorted(clock_s(taken)) == ["09:30:00", "09:30:01", "09:30:30", "09:30:31"]
+
+
 def test_existing_booking_buffers_outside_hours_still_block() -> None:
     schedule = every_day("09:00-12:00")
     early = booking(MONDAY, "08:00", "08:50", after=20)  # blocks until 09:10
@@ -268,6 +314,17 @@ def test_window_limits_slot_starts() -> None:
         window=Interval(local(next_monday, "09:30"), local(next_monday, "10:30")),
     )
     assert found == [local(next_monday, "09:30"), local(next_monday, "10:00")]
+    just_after = local(next_monday, "09:30") + timedelta(microseconds=1)
+    found = free_slots(
+        schedule=every_day("09:00-12:00"),
+        service=ServiceTiming(60 * MIN),
+        policy=BookingPolicy(TZ, 30 * MIN, timedelta(0), 30),
+        now=local(MONDAY, "00:00"),
+        bookings=[],
+        external_busy=[],
+        window=Interval(just_after, local(next_monday, "10:00") + timedelta(microseconds=1)),
+    )
+    assert found == [local(next_monday, "10:00")]  # [start, end) with sub-second edges
 
 
 def test_results_are_aware_utc_and_sorted() -> None:

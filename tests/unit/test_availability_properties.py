@@ -110,10 +110,10 @@ def cases(draw: st.DrawFn) -> Case:
         days = horizon + 2
         if draw(st.integers(0, 4)):
             start = origin + draw(st.integers(-288, days * 288)) * 5 * MIN
-            length = draw(st.integers(1, 48)) * 5 * MIN
+            length = draw(st.integers(1, 4) | st.integers(1, 48)) * 5 * MIN
         else:
             start = origin + draw(st.integers(-1440, days * 1440)) * MIN
-            start += draw(st.integers(1, 59)) * timedelta(seconds=1)
+            start += draw(st.integers(1, 59_999_999)) * timedelta(microseconds=1)
             length = draw(st.integers(1, 240)) * MIN
         return start, start + length
 
@@ -129,7 +129,7 @@ def cases(draw: st.DrawFn) -> Case:
     return Case(
         schedule=StaffSchedule(weekly, overrides),
         service=ServiceTiming(
-            draw(st.integers(1, 36)) * 5 * MIN,
+            draw(st.integers(1, 4) | st.integers(1, 36)) * 5 * MIN,
             draw(st.integers(0, 6)) * 5 * MIN,
             draw(st.integers(0, 6)) * 5 * MIN,
         ),
