@@ -164,7 +164,7 @@ def main() -> None:
     """Run the benchmark and print figures, ratios and PASS/FAIL."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=21, help="timed runs of the 1x input")
-    parser.add_argument("--runs-10x", type=int, default=7, help="timed runs of each 10x input")
+    parser.add_argument("--runs-10x", type=int, default=9, help="timed runs of each 10x input")
     parser.add_argument("--baseline-runs", type=int, default=1, help="runs of the naive baseline")
     args = parser.parse_args()
 

@@ -2,11 +2,15 @@
 
 Run: `python -m bench.booking_throughput [--customers 50] [--rounds 2]`
 
-1. Baseline: a bare PTB Application that answers every /start with one message, driven by
-   the same emulator and concurrency: updates per second.
+The bot runs as deployed, in its own process (`bookbot run`, configured through the
+environment), against the Telegram emulator; the emulator and the simulated customers run
+in this process, like Telegram's servers and its users would.
+
+1. Baseline: a bare PTB bot (bench/echo_bot.py, same HTTP pool) answering every /start with
+   one message, same emulator and concurrency: updates per second.
 2. bookbot: each customer books whole appointments through the chat (service, staff, day,
    time, contact, confirm): bookings per second and updates per second, plus the p50/p95
-   latency of the Confirm step (press -> confirmation sent).
+   latency of the Confirm step (press -> .ics sent).
 Prints the figures and the ratio bookbot/baseline (target >= 0.5). No asserts on time.
 """
 
@@ -14,19 +18,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
+import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from telegram import Update
-from telegram.ext import ApplicationBuilder, CommandHandler, ContextTypes
-
-from bot.app import HTTP_POOL_SIZE
-from bot.clock import ManualClock
-from tests.conftest import MONDAY_MORNING
-from tests.e2e.harness import bot_settings, buttons, load_business, running_bot
+from tests.e2e.harness import buttons, load_business
 from tests.fakes.telegram import FakeTelegram, FakeUser
 
 JSON = dict[str, Any]
@@ -109,27 +111,54 @@ async def one_booking(
     return updates + 1, latency
 
 
+@asynccontextmanager
+async def bot_process(
+    tg: FakeTelegram, args: list[str], env: dict[str, str]
+) -> AsyncIterator[None]:
+    """A bot in its own process, polling the emulator until the block ends."""
+    full_env = {
+        **os.environ,
+        "TELEGRAM_BOT_TOKEN": tg.token,
+        "TELEGRAM_API_BASE_URL": tg.base_url,
+        "TELEGRAM_POLL_TIMEOUT": "2",
+        "TELEGRAM_MAX_MESSAGES_PER_SECOND": "0",
+        "LOG_LEVEL": "WARNING",
+        "WEB_PORT": "0",
+        **env,
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, *args, env=full_env, stdin=asyncio.subprocess.DEVNULL
+    )
+    try:
+        await tg.wait_long_poll(timeout=60)
+        yield
+    finally:
+        process.terminate()
+        await process.wait()
+
+
 async def run_bookbot(customers: int, rounds: int) -> tuple[float, float, list[float], int]:
-    """Bookings/s, updates/s and confirm latencies of bookbot."""
+    """Bookings/s, updates/s and confirm latencies of bookbot (`bookbot run` subprocess)."""
     with tempfile.TemporaryDirectory() as folder:
         db_path = Path(folder) / "bench.db"
         await load_business(db_path, business_file(Path(folder), max(customers, 1)))
-        async with FakeTelegram() as tg:
-            settings = bot_settings(tg, db_path)
-            async with running_bot(settings, ManualClock(MONDAY_MORNING)):
-                users = [tg.user(10_000 + i, first_name=f"C{i}") for i in range(customers)]
+        async with (
+            FakeTelegram() as tg,
+            bot_process(tg, ["-m", "bot", "run"], {"DATABASE_PATH": str(db_path)}),
+        ):
+            users = [tg.user(10_000 + i, first_name=f"C{i}") for i in range(customers)]
 
-                async def customer(i: int) -> tuple[int, list[float]]:
-                    total, lat = 0, []
-                    for r in range(rounds):
-                        n, latency = await one_booking(tg, users[i], f"Staff {i:02d}", r == 0)
-                        total += n
-                        lat.append(latency)
-                    return total, lat
+            async def customer(i: int) -> tuple[int, list[float]]:
+                total, lat = 0, []
+                for r in range(rounds):
+                    n, latency = await one_booking(tg, users[i], f"Staff {i:02d}", r == 0)
+                    total += n
+                    lat.append(latency)
+                return total, lat
 
-                started = time.perf_counter()
-                results = await asyncio.gather(*(customer(i) for i in range(customers)))
-                elapsed = time.perf_counter() - started
+            started = time.perf_counter()
+            results = await asyncio.gather(*(customer(i) for i in range(customers)))
+            elapsed = time.perf_counter() - started
     updates = sum(r[0] for r in results)
     latencies = [x for r in results for x in r[1]]
     bookings = customers * rounds
@@ -137,38 +166,17 @@ async def run_bookbot(customers: int, rounds: int) -> tuple[float, float, list[f
 
 
 async def run_baseline(customers: int, per_customer: int) -> float:
-    """Updates/s of a bare PTB Application echoing /start, same emulator and concurrency."""
+    """Updates/s of the bare echo bot, same emulator and concurrency."""
+    async with FakeTelegram() as tg, bot_process(tg, ["-m", "bench.echo_bot"], {}):
+        users = [tg.user(20_000 + i) for i in range(customers)]
 
-    async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        assert update.effective_chat is not None
-        await context.bot.send_message(update.effective_chat.id, "Hello!")
+        async def customer(user: FakeUser) -> None:
+            for _ in range(per_customer):
+                await _say(tg, user, "/start")
 
-    async with FakeTelegram() as tg:
-        app = (
-            ApplicationBuilder()
-            .token(tg.token)
-            .base_url(tg.base_url)
-            .concurrent_updates(512)
-            .connection_pool_size(HTTP_POOL_SIZE)
-            .pool_timeout(30)
-            .build()
-        )
-        app.add_handler(CommandHandler("start", echo))
-        async with app:
-            await app.start()
-            assert app.updater is not None
-            await app.updater.start_polling(timeout=2, poll_interval=0)
-            users = [tg.user(20_000 + i) for i in range(customers)]
-
-            async def customer(user: FakeUser) -> None:
-                for _ in range(per_customer):
-                    await _say(tg, user, "/start")
-
-            started = time.perf_counter()
-            await asyncio.gather(*(customer(u) for u in users))
-            elapsed = time.perf_counter() - started
-            await app.updater.stop()
-            await app.stop()
+        started = time.perf_counter()
+        await asyncio.gather(*(customer(u) for u in users))
+        elapsed = time.perf_counter() - started
     return customers * per_customer / elapsed
 
 

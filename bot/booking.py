@@ -11,10 +11,10 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from time import monotonic as time_monotonic
 from typing import Protocol
 
 from bot.business import BusinessSettings
+from bot.cache import TtlCache
 from bot.clock import Clock
 from bot.domain.availability import BookingPolicy, BusyBooking, ServiceTiming, free_slots_by_day
 from bot.domain.schedule import StaffSchedule, TimeRange, WeeklyHours
@@ -42,9 +42,9 @@ from storage.records import (
 from storage.settings_store import SettingsRepository
 
 ALTERNATIVES = 3
-# Settings change rarely (load-config, possibly from another process); every handler reads
-# them several times, so they are re-read from the database at most this often.
-SETTINGS_CACHE_SECONDS = 2.0
+# Catalogue and settings change rarely (load-config, possibly from another process) but are
+# read several times per update, so they are re-read from the database at most this often.
+CACHE_SECONDS = 2.0
 
 
 class ExternalBusy(Protocol):
@@ -144,34 +144,41 @@ class BookingService:
         self.clock = clock
         self._default_timezone = default_timezone
         self._external = external_busy or NoExternalBusy()
-        self._business: tuple[float, BusinessSettings] | None = None
+        self._cache = TtlCache(CACHE_SECONDS)
 
     async def business(self) -> BusinessSettings:
-        """The current business settings (re-read at most every SETTINGS_CACHE_SECONDS)."""
-        stamp = time_monotonic()
-        if self._business is not None and stamp - self._business[0] < SETTINGS_CACHE_SECONDS:
-            return self._business[1]
-        business = BusinessSettings.from_store(
-            await self._settings.all(), default_timezone=self._default_timezone
-        )
-        self._business = (stamp, business)
-        return business
+        """The current business settings (cached for CACHE_SECONDS)."""
+
+        async def load() -> BusinessSettings:
+            return BusinessSettings.from_store(
+                await self._settings.all(), default_timezone=self._default_timezone
+            )
+
+        return await self._cache.get("business", load)
 
     async def services(self) -> list[ServiceRecord]:
         """Active services, in display order."""
-        return await self.catalog.active_services()
+        return await self._cache.get("services", self.catalog.active_services)
 
     async def service(self, service_id: int) -> ServiceRecord | None:
         """An active service, or None."""
-        found = await self.catalog.service(service_id)
+        found = await self._cache.get(
+            ("service", service_id), lambda: self.catalog.service(service_id)
+        )
         return found if found is not None and found.active else None
 
     async def staff_for(self, service_id: int) -> list[StaffRecord]:
         """Active staff offering the service."""
-        return await self.catalog.staff_for_service(service_id)
+        return await self._cache.get(
+            ("staff_for", service_id), lambda: self.catalog.staff_for_service(service_id)
+        )
+
+    async def _hours(self, staff_ids: list[int], since: date) -> dict[int, StaffHours]:
+        key = ("hours", tuple(staff_ids), since)
+        return await self._cache.get(key, lambda: self.catalog.hours(staff_ids, since))
 
     async def _candidates(self, service_id: int, staff_id: int | None) -> list[StaffRecord]:
-        staff = await self.catalog.staff_for_service(service_id)
+        staff = await self.staff_for(service_id)
         if staff_id is None:
             return staff
         return [s for s in staff if s.id == staff_id]
@@ -205,7 +212,7 @@ class BookingService:
             else None
         )
         ids = [s.id for s in staff]
-        hours = await self.catalog.hours(ids, today - timedelta(days=1))
+        hours = await self._hours(ids, today - timedelta(days=1))
         windows = await self.bookings.blocked_windows(ids, window_start, window_end)
         external = await self._external.busy(ids, window_start, window_end)
         policy = BookingPolicy(
@@ -305,13 +312,7 @@ class BookingService:
         day = start.astimezone(business.tz).date()
         free_staff = [s for s in staff if start in slots[s.id].get(day, ())]
         free_staff.sort(key=lambda s: (counts[s.id][day], s.position, s.id))
-        customer = await self.customers.save(
-            telegram_user_id=contact.telegram_user_id,
-            name=contact.name,
-            phone=contact.phone,
-            email=contact.email,
-            now=self.clock.now(),
-        )
+        customer = await self._remember(contact)
         for member in free_staff:
             result = await self.bookings.try_book(
                 self._new_booking(customer, service, member.id, start, request_key),
@@ -322,6 +323,23 @@ class BookingService:
                 return result
         slots, _ = await self._availability(service, staff, business)
         return SlotUnavailable(await self._nearest(slots, start))
+
+    async def _remember(self, contact: Contact) -> CustomerRecord:
+        """The customer record with these contact details (written only when they changed)."""
+        known = await self.customers.by_telegram_id(contact.telegram_user_id)
+        if known is not None and (known.name, known.phone, known.email) == (
+            contact.name,
+            contact.phone,
+            contact.email,
+        ):
+            return known
+        return await self.customers.save(
+            telegram_user_id=contact.telegram_user_id,
+            name=contact.name,
+            phone=contact.phone,
+            email=contact.email,
+            now=self.clock.now(),
+        )
 
     def _new_booking(
         self,

@@ -131,8 +131,12 @@ def parse(data: str | None) -> Callback | None:
 def pattern(cls: type[Callback]) -> Callable[[object], bool]:
     """A CallbackQueryHandler pattern accepting only well-formed data of this kind."""
 
+    prefix = cls.prefix + ":"
+
     def matches(data: object) -> bool:
-        return isinstance(data, str) and isinstance(parse(data), cls)
+        if not isinstance(data, str) or not (data == cls.prefix or data.startswith(prefix)):
+            return False
+        return isinstance(parse(data), cls)
 
     return matches
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from itertools import chain
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
@@ -263,7 +264,7 @@ def free_slots(
     """Sorted aware-UTC starts of every free slot for one staff member (optionally in `window`)."""
     plan = _plan(service, policy, now, window)
     days = _staff_slots(schedule, bookings, external_busy, plan)
-    return [from_epoch(value) for _, values in days for value in values]
+    return list(map(from_epoch, chain.from_iterable(values for _, values in days)))
 
 
 def free_slots_by_day(
@@ -311,12 +312,15 @@ def free_slots_per_staff(
     """Sorted free slot starts of each staff member; equal instants share one datetime."""
     plan = _plan(service, policy, now, window)
     found = {
-        key: [
-            value
-            for _, values in _staff_slots(a.schedule, a.bookings, a.external_busy, plan)
-            for value in values
-        ]
-        for key, a in staff.items()
+        key: list(
+            chain.from_iterable(
+                values
+                for _, values in _staff_slots(
+                    agenda.schedule, agenda.bookings, agenda.external_busy, plan
+                )
+            )
+        )
+        for key, agenda in staff.items()
     }
     made = _datetimes(found.values())
     return {key: list(map(made.__getitem__, values)) for key, values in found.items()}

@@ -1,0 +1,39 @@
+"""The benchmark baseline: a bare PTB bot answering every /start with one message.
+
+Run by bench/booking_throughput.py as its own process, configured like bookbot through
+TELEGRAM_BOT_TOKEN and TELEGRAM_API_BASE_URL, with the same HTTP pool and concurrency.
+"""
+
+from __future__ import annotations
+
+import os
+
+from telegram import Update
+from telegram.ext import ApplicationBuilder, CommandHandler, ContextTypes
+
+from bot.app import HTTP_POOL_SIZE
+
+
+async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Reply to /start."""
+    assert update.effective_chat is not None
+    await context.bot.send_message(update.effective_chat.id, "Hello!")
+
+
+def main() -> None:
+    """Poll until terminated."""
+    app = (
+        ApplicationBuilder()
+        .token(os.environ["TELEGRAM_BOT_TOKEN"])
+        .base_url(os.environ["TELEGRAM_API_BASE_URL"])
+        .concurrent_updates(512)
+        .connection_pool_size(HTTP_POOL_SIZE)
+        .pool_timeout(30)
+        .build()
+    )
+    app.add_handler(CommandHandler("start", echo))
+    app.run_polling(timeout=2, poll_interval=0)
+
+
+if __name__ == "__main__":
+    main()
