@@ -32,11 +32,11 @@ from tests.e2e.harness import buttons, load_business
 from tests.fakes.telegram import FakeTelegram, FakeUser
 
 JSON = dict[str, Any]
-STAFF_PER_RUN = 50
+STAFF = 10  # a busy studio: customers compete for the same staff and times
 
 
 def business_file(folder: Path, staff: int) -> Path:
-    """A business with one staff member per concurrent customer, so nobody collides."""
+    """A studio open every day 08:00-20:00 with `staff` staff members offering one service."""
     lines = [
         "[business]",
         'name = "Bench"',
@@ -81,17 +81,18 @@ async def _say(tg: FakeTelegram, user: FakeUser, text: str) -> JSON:
 
 
 async def one_booking(
-    tg: FakeTelegram, user: FakeUser, staff_name: str, first: bool
+    tg: FakeTelegram, user: FakeUser, staff_name: str, pick: int, first: bool
 ) -> tuple[int, float]:
-    """Book the first free slot with one staff member; returns (updates sent, confirm latency)."""
+    """Book the `pick`-th free time of the first free day; on "just taken", take the first
+    alternative offered. Returns (updates sent, latency of the successful Confirm)."""
     updates = 0
     menu = await _say(tg, user, "/start")
     staff = await _tap(tg, user, menu, "Cut · 30 min · 10.00 EUR")
     week = await _tap(tg, user, staff, staff_name)
     day = next(b for b in buttons(week) if b.isdigit())
     slots = await _tap(tg, user, week, day)
-    time_button = buttons(slots)[0]
-    after_slot = await _tap(tg, user, slots, time_button)
+    times = [b for b in buttons(slots) if ":" in b]
+    after_slot = await _tap(tg, user, slots, times[min(pick, len(times) - 1)])
     updates += 5
     if first:
         await _tap(tg, user, after_slot, f"Use “{user.first_name}”")
@@ -103,12 +104,25 @@ async def one_booking(
         updates += 2
     else:
         summary = after_slot
-    mark = tg.mark()
-    started = time.perf_counter()
-    await tg.press(user, summary, text="✅ Confirm booking")
-    await tg.wait_for("sendDocument", chat_id=user.id, since=mark, timeout=60)
-    latency = time.perf_counter() - started
-    return updates + 1, latency
+    while True:
+        mark = tg.mark()
+        started = time.perf_counter()
+        await tg.press(user, summary, text="✅ Confirm booking")
+        updates += 1
+        outcome = await tg.wait_for(
+            ("sendDocument", "editMessageText"),
+            chat_id=user.id,
+            since=mark,
+            timeout=60,
+            predicate=lambda c: (
+                c.method == "sendDocument" or "just taken" in str(c.params.get("text", ""))
+            ),
+        )
+        if outcome.method == "sendDocument":
+            return updates, time.perf_counter() - started
+        alternatives = [b for b in buttons(outcome.result) if b != "🗓 Pick another day"]
+        summary = await _tap(tg, user, outcome.result, alternatives[0])
+        updates += 1
 
 
 @asynccontextmanager
@@ -141,7 +155,7 @@ async def run_bookbot(customers: int, rounds: int) -> tuple[float, float, list[f
     """Bookings/s, updates/s and confirm latencies of bookbot (`bookbot run` subprocess)."""
     with tempfile.TemporaryDirectory() as folder:
         db_path = Path(folder) / "bench.db"
-        await load_business(db_path, business_file(Path(folder), max(customers, 1)))
+        await load_business(db_path, business_file(Path(folder), STAFF))
         async with (
             FakeTelegram() as tg,
             bot_process(tg, ["-m", "bot", "run"], {"DATABASE_PATH": str(db_path)}),
@@ -151,7 +165,10 @@ async def run_bookbot(customers: int, rounds: int) -> tuple[float, float, list[f
             async def customer(i: int) -> tuple[int, list[float]]:
                 total, lat = 0, []
                 for r in range(rounds):
-                    n, latency = await one_booking(tg, users[i], f"Staff {i:02d}", r == 0)
+                    pick = i // STAFF + r * (customers // STAFF + 1)
+                    n, latency = await one_booking(
+                        tg, users[i], f"Staff {i % STAFF:02d}", pick, r == 0
+                    )
                     total += n
                     lat.append(latency)
                 return total, lat
@@ -205,7 +222,7 @@ async def main(customers: int, rounds: int) -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--customers", type=int, default=STAFF_PER_RUN)
+    parser.add_argument("--customers", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=2)
     options = parser.parse_args()
     asyncio.run(main(options.customers, options.rounds))

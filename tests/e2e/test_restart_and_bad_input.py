@@ -33,6 +33,12 @@ async def test_customer_continues_after_restart(
         assert "Ann Restarted" in summary["text"] and "13:00" in summary["text"]
         confirmation = await confirm(tg, ann, summary)
         assert "Ann Restarted" in confirmation["text"]
+        # A button from before the restart still answers, with its choice re-validated.
+        mark = tg.mark()
+        query = await tg.press(ann, menu, text=HAIRCUT)
+        assert (await tg.callback_answer(query)).ok
+        again = await tg.next_message(ann.id, since=mark)
+        assert "Who would you like to see?" in again["text"]
 
 
 async def test_forged_and_stale_buttons_get_an_answer(tg: FakeTelegram, bot: BotRuntime) -> None:

@@ -11,6 +11,8 @@ import pytest
 
 from bot.app import BotRuntime
 from bot.clock import ManualClock
+from bot.crypto import TokenCipher
+from bot.google.oauth import GrantedTokens
 from tests.conftest import SALON
 from tests.e2e.flows import say, tap
 from tests.e2e.google_harness import (
@@ -81,6 +83,17 @@ async def connect(
     page = await visit(callback_url)
     told = await tg.next_message(staff.id, since=mark)
     return {"page": page, "told": told, "callback_url": callback_url}
+
+
+async def _stored_tokens(bot: BotRuntime) -> GrantedTokens:
+    """The staff member's tokens as stored (decrypted with the bot's key)."""
+    assert bot.db is not None
+    async with bot.db.reader.execute("SELECT tokens FROM google_accounts") as cur:
+        row = await cur.fetchone()
+    assert row is not None
+    key = bot.settings.token_encryption_key
+    assert key is not None
+    return GrantedTokens.from_json(TokenCipher(key.get_secret_value()).decrypt(row[0]))
 
 
 async def _dump(bot: BotRuntime) -> str:
@@ -302,10 +315,16 @@ async def test_testing_mode_refresh_expiry_is_detected(
     staff = tg.user(830, first_name="Anna")
     welcome = await link_staff(tg, admin, staff)
     await connect(tg, google, staff, anna_google, welcome)
+    assert gbot.db is not None
+    before = await _stored_tokens(gbot)
     clock.advance(timedelta(hours=2))  # the access token expired: a refresh is needed
     picker = await say(tg, staff, "/calendars")
     assert "Where should new bookings go?" in picker["text"]
-    assert gbot.db is not None
+    after = await _stored_tokens(gbot)
+    assert after.access_token != before.access_token  # the refreshed token was persisted
+    assert after.expiry > before.expiry
+    assert after.refresh_token == before.refresh_token
+    assert after.access_token in google.oauth.access_tokens
     clock.advance(timedelta(days=7, hours=1))  # the refresh token of a Testing app died
     mark = tg.mark()
     await tg.send_text(staff, "/calendars")

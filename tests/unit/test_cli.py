@@ -52,6 +52,19 @@ def test_invalid_settings_are_explained(
     assert "BUSINESS_TIMEZONE" in str(exit_info.value) and "IANA" in str(exit_info.value)
 
 
+def test_google_without_encryption_key_says_how_to_make_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "1:abc")
+    monkeypatch.setenv("GOOGLE_CLIENT_ID", "id.apps.googleusercontent.com")
+    monkeypatch.setenv("GOOGLE_CLIENT_SECRET", "shh")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["run"])
+    message = str(exit_info.value)
+    assert "TOKEN_ENCRYPTION_KEY" in message and "bookbot gen-key" in message
+    assert "shh" not in message
+
+
 def test_migrate_and_load_config_are_idempotent(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["migrate"]) == 0
     assert "migrated from version 0" in capsys.readouterr().out
