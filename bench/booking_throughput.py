@@ -204,7 +204,7 @@ def _pct(values: list[float], q: float) -> float:
 
 async def main(customers: int, rounds: int) -> None:
     """Measure and print."""
-    baseline = await run_baseline(customers, per_customer=8)
+    baseline = await run_baseline(customers, per_customer=20)
     per_second, update_rate, latencies, bookings = await run_bookbot(customers, rounds)
     ratio = update_rate / baseline
     print(f"customers: {customers}, bookings: {bookings}")
