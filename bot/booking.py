@@ -392,16 +392,23 @@ class BookingService:
             return TooLate(cutoff)
         return None
 
-    async def cancel(self, telegram_user_id: int, booking_id: str) -> ChangeOutcome:
-        """Cancel one of the user's own bookings, respecting the cutoff."""
+    async def _changeable(
+        self, telegram_user_id: int, booking_id: str
+    ) -> BookingRecord | Missing | NotActive | TooLate:
+        """The user's own active booking if they may still change it, else why not."""
         booking = await self.own_booking(telegram_user_id, booking_id)
         if booking is None:
             return Missing()
         if not booking.is_active:
             return NotActive(booking)
         too_late = await self.can_change(booking)
-        if too_late is not None:
-            return too_late
+        return booking if too_late is None else too_late
+
+    async def cancel(self, telegram_user_id: int, booking_id: str) -> ChangeOutcome:
+        """Cancel one of the user's own bookings, respecting the cutoff."""
+        booking = await self._changeable(telegram_user_id, booking_id)
+        if not isinstance(booking, BookingRecord):
+            return booking
         result = await self.bookings.cancel(
             booking_id, customer_id=booking.customer_id, now=self.clock.now(), actor="customer"
         )
@@ -411,14 +418,9 @@ class BookingService:
         self, telegram_user_id: int, booking_id: str, new_start: datetime
     ) -> ChangeOutcome:
         """Move one of the user's own bookings to another free slot of the same staff."""
-        booking = await self.own_booking(telegram_user_id, booking_id)
-        if booking is None:
-            return Missing()
-        if not booking.is_active:
-            return NotActive(booking)
-        too_late = await self.can_change(booking)
-        if too_late is not None:
-            return too_late
+        booking = await self._changeable(telegram_user_id, booking_id)
+        if not isinstance(booking, BookingRecord):
+            return booking
         service = await self.catalog.service(booking.service_id)
         staff = await self.catalog.staff_member(booking.staff_id)
         if service is None or staff is None:

@@ -555,34 +555,21 @@ async def abort(update: Update, context: BotContext) -> State:
     return END
 
 
-async def hint_buttons(update: Update, context: BotContext) -> State:
-    """Text or media while the bot expects a button press."""
-    await send(update, context, "Please choose with the buttons above, or /cancel to stop.")
-    return CHOOSING
+def _hint(text: str, state: str) -> Any:
+    """A handler for stray text or media: say what this step expects, stay in the step."""
+
+    async def hint(update: Update, context: BotContext) -> State:
+        await send(update, context, text)
+        return state
+
+    return hint
 
 
-async def hint_name(update: Update, context: BotContext) -> State:
-    """Media while the bot expects a typed name."""
-    await send(update, context, "Please type your name as text, or /cancel to stop.")
-    return NAME
-
-
-async def hint_phone(update: Update, context: BotContext) -> State:
-    """Media while the bot expects a phone number."""
-    await send(update, context, "Please share your phone number with the button, or type it.")
-    return PHONE
-
-
-async def hint_email(update: Update, context: BotContext) -> State:
-    """Media while the bot expects an e-mail address."""
-    await send(update, context, "Please type your e-mail address, or /cancel to stop.")
-    return EMAIL
-
-
-async def hint_confirm(update: Update, context: BotContext) -> State:
-    """Text or media while the summary waits for Confirm."""
-    await send(update, context, "Tap ✅ Confirm booking above, or /cancel to stop.")
-    return CONFIRM
+hint_buttons = _hint("Please choose with the buttons above, or /cancel to stop.", CHOOSING)
+hint_name = _hint("Please type your name as text, or /cancel to stop.", NAME)
+hint_phone = _hint("Please share your phone number with the button, or type it.", PHONE)
+hint_email = _hint("Please type your e-mail address, or /cancel to stop.", EMAIL)
+hint_confirm = _hint("Tap ✅ Confirm booking above, or /cancel to stop.", CONFIRM)
 
 
 def _cq(callback: Any, kind: type[cb.Callback]) -> CallbackQueryHandler[BotContext, Any]:

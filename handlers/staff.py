@@ -44,6 +44,15 @@ def _links(context: BotContext) -> StaffLinkService:
     return context.services.staff_link
 
 
+async def _staff_or_refuse(update: Update, context: BotContext) -> StaffRecord | None:
+    """The staff member behind this update, or None after telling a non-staff user why."""
+    user = update.effective_user
+    staff = await _links(context).staff_of(user.id) if user is not None else None
+    if staff is None:
+        await send(update, context, NOT_STAFF)
+    return staff
+
+
 def consent_keyboard(url: str) -> InlineKeyboardMarkup:
     """The 'Sign in with Google' button."""
     return InlineKeyboardMarkup([[InlineKeyboardButton("🔐 Sign in with Google", url=url)]])
@@ -86,22 +95,16 @@ async def start_invite(update: Update, context: BotContext) -> None:
 
 async def connect(update: Update, context: BotContext) -> None:
     """/connect: (re)start Google sign-in for a linked staff member."""
-    user = update.effective_user
-    assert user is not None
-    staff = await _links(context).staff_of(user.id)
+    staff = await _staff_or_refuse(update, context)
     if staff is None:
-        await send(update, context, NOT_STAFF)
         return
     await _offer_consent(update, context, staff, f"Hi {escape(staff.name)}!")
 
 
 async def disconnect(update: Update, context: BotContext) -> None:
     """/disconnect: sign out from Google; bookings are kept."""
-    user = update.effective_user
-    assert user is not None
-    staff = await _links(context).staff_of(user.id)
+    staff = await _staff_or_refuse(update, context)
     if staff is None:
-        await send(update, context, NOT_STAFF)
         return
     if await _links(context).disconnect(staff.id):
         await send(
@@ -225,11 +228,8 @@ async def new_destination(update: Update, context: BotContext) -> None:
     picker = await _current(update, context, data.nonce)
     if picker is None:
         return
-    user = update.effective_user
-    assert user is not None
-    staff = await _links(context).staff_of(user.id)
+    staff = await _staff_or_refuse(update, context)
     if staff is None:
-        await send(update, context, NOT_STAFF)
         return
     business = await context.services.booking.business()
     try:
@@ -298,11 +298,8 @@ async def save_calendars(update: Update, context: BotContext) -> None:
     picker = await _current(update, context, data.nonce)
     if picker is None or picker.get("dest") is None:
         return
-    user = update.effective_user
-    assert user is not None
-    staff = await _links(context).staff_of(user.id)
+    staff = await _staff_or_refuse(update, context)
     if staff is None:
-        await send(update, context, NOT_STAFF)
         return
     items = {c.id: c for c in _items(picker)}
     destination = items[picker["dest"]]
