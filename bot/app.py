@@ -226,7 +226,10 @@ class BotRuntime:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
+            try:
+                loop.add_signal_handler(sig, stop.set)
+            except (NotImplementedError, RuntimeError):
+                log.debug("cannot handle %s here (not the main thread, or Windows)", sig.name)
         await self.start()
         try:
             await stop.wait()

@@ -73,10 +73,39 @@ async def _load_config(settings: Settings, path: Path) -> str:
     return f"{path}: loaded ({', '.join(f'{k}: {v} changed' for k, v in changes.items())})"
 
 
-async def _run(settings: Settings) -> None:
+async def _run(settings: Settings) -> int:
+    from telegram.error import InvalidToken, NetworkError
+
     from bot.app import BotRuntime
 
-    await BotRuntime(settings).run_until_signalled()
+    runtime = BotRuntime(settings)
+    try:
+        await runtime.run_until_signalled()
+    except InvalidToken:
+        await runtime.stop()
+        print(
+            "bookbot: Telegram rejected TELEGRAM_BOT_TOKEN. Copy the token from @BotFather "
+            "again (send /mybots there, pick your bot, then 'API Token').",
+            file=sys.stderr,
+        )
+        return 2
+    except NetworkError as err:
+        await runtime.stop()
+        print(
+            f"bookbot: cannot reach the Telegram Bot API at {settings.telegram_api_base_url} "
+            f"({err.message}). Check the network and TELEGRAM_API_BASE_URL.",
+            file=sys.stderr,
+        )
+        return 2
+    except OSError as err:
+        await runtime.stop()
+        print(
+            f"bookbot: cannot listen on {settings.web_host}:{settings.web_port} ({err.strerror}). "
+            "Another program may use that port: set WEB_PORT to a free one.",
+            file=sys.stderr,
+        )
+        return 2
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -102,8 +131,7 @@ def main(argv: list[str] | None = None) -> int:
         if settings.telegram_bot_token is None:
             print(BOTFATHER_HELP, file=sys.stderr)
             return 2
-        asyncio.run(_run(settings))
-        return 0
+        return asyncio.run(_run(settings))
     if args.command == "migrate":
         print(asyncio.run(_migrate(settings)))
         return 0

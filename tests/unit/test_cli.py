@@ -97,6 +97,22 @@ async def tg() -> AsyncIterator[FakeTelegram]:
         yield fake
 
 
+async def test_run_with_rejected_token_or_busy_port_explains(
+    tg: FakeTelegram, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("TELEGRAM_API_BASE_URL", tg.base_url)
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123:wrong")
+    assert await asyncio.to_thread(main, ["run"]) == 2
+    err = capsys.readouterr().err
+    assert "Telegram rejected TELEGRAM_BOT_TOKEN" in err and "Traceback" not in err
+
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", tg.token)
+    monkeypatch.setenv("WEB_PORT", str(tg.port))  # already taken by the emulator
+    assert await asyncio.to_thread(main, ["run"]) == 2
+    err = capsys.readouterr().err
+    assert "set WEB_PORT to a free one" in err and "Traceback" not in err
+
+
 async def test_doctor_all_good(
     tg: FakeTelegram, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
