@@ -308,8 +308,8 @@ class BookingService:
             if earlier is not None:
                 return AlreadyBooked(earlier)
         business = await self.business()
-        slots, counts = await self._availability(service, staff, business)
         day = start.astimezone(business.tz).date()
+        slots, counts = await self._availability(service, staff, business, day=day)
         free_staff = [s for s in staff if start in slots[s.id].get(day, ())]
         free_staff.sort(key=lambda s: (counts[s.id][day], s.position, s.id))
         customer = await self._remember(contact)
