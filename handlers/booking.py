@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 import warnings
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from html import escape
 from typing import Any
 
@@ -154,7 +154,7 @@ async def _staff_label(context: BotContext, service_id: int, staff_id: int) -> s
 
 
 async def _week_screen(
-    update: Update, context: BotContext, service_id: int, staff_id: int, around: Any
+    update: Update, context: BotContext, service_id: int, staff_id: int, around: date | None
 ) -> State:
     booking = context.services.booking
     service = await booking.service(service_id)
@@ -164,7 +164,9 @@ async def _week_screen(
         return await _services_screen(update, context)
     staff_arg = None if staff_id == cb.ANYONE else staff_id
     days = await booking.free_days(service_id, staff_arg)
-    back = button("« Back", cb.PickService(service_id))
+    # With one staff member the staff step is skipped, so "back" goes to the services.
+    several = len(await booking.staff_for(service_id)) > 1
+    back = button("« Back", cb.PickService(service_id) if several else cb.ShowServices())
     if not days:
         business = await booking.business()
         await show(
@@ -270,7 +272,8 @@ async def _offer_alternatives(
     wanted: datetime,
 ) -> State:
     tz = (await context.services.booking.business()).tz
-    other = button("🗓 Pick another day", cb.ShowWeek(service_id, staff_id, wanted.date()))
+    local_day = wanted.astimezone(tz).date()
+    other = button("🗓 Pick another day", cb.ShowWeek(service_id, staff_id, local_day))
     if not alternatives:
         text = f"Sorry, {render.when(wanted, tz)} was just taken and nothing else is free soon."
     else:

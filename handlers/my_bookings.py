@@ -208,6 +208,7 @@ async def move_slot(update: Update, context: BotContext) -> None:
         return
     tz = (await context.services.booking.business()).tz
     bid = cb.BookingId(found.id)
+    new_day = data.start.astimezone(tz).date()
     await show(
         update,
         context,
@@ -216,7 +217,7 @@ async def move_slot(update: Update, context: BotContext) -> None:
         InlineKeyboardMarkup(
             [
                 [button("✅ Yes, move it", cb.DoMove(bid, data.start))],
-                [button("« Pick another time", cb.MoveWeek(bid, data.start.date()))],
+                [button("« Pick another time", cb.MoveWeek(bid, new_day))],
             ]
         ),
     )
@@ -240,7 +241,9 @@ async def do_move(update: Update, context: BotContext) -> None:
                 outcome.alternatives,
                 tz,
                 pick=lambda s: cb.MoveSlot(bid, s),
-                other=button("🗓 Pick another day", cb.MoveWeek(bid, data.start.date())),
+                other=button(
+                    "🗓 Pick another day", cb.MoveWeek(bid, data.start.astimezone(tz).date())
+                ),
             ),
         )
         return

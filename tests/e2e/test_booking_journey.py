@@ -120,3 +120,14 @@ async def test_service_names_are_escaped(tg: FakeTelegram, bot: BotRuntime) -> N
     assert "Beard &amp; &lt;trim&gt;" not in menu["text"]  # the emulator stores parsed text
     assert "Beard & <trim>" in menu["text"]
     assert any(b.startswith("Beard & <trim>") for b in buttons(menu))
+
+
+async def test_single_staff_service_skips_staff_step_and_back_leaves(
+    tg: FakeTelegram, bot: BotRuntime
+) -> None:
+    ann = tg.user(505)
+    menu = await say(tg, ann, "/start")
+    week = await tap(tg, ann, menu, "Beard & <trim> · 30 min · 20.00 EUR")
+    assert "with Anna" in week["text"] and "Pick a day" in week["text"]
+    back = await tap(tg, ann, week, "« Back")
+    assert "What would you like to book" in back["text"]
