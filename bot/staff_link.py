@@ -18,7 +18,13 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.crypto import TokenCipher
 from bot.google.calendar import CalendarInfo, GoogleCalendar
-from bot.google.errors import AuthRevoked, GoogleError
+from bot.google.errors import (
+    AuthRevoked,
+    GoogleError,
+    InsufficientScope,
+    RateLimited,
+    Transient,
+)
 from bot.google.oauth import GoogleOAuth, GrantedTokens
 from bot.google.scopes import missing_features
 from bot.ids import new_token
@@ -58,6 +64,10 @@ class GoogleNotConfigured(Exception):
 
 class NeedsReconnect(Exception):
     """The staff member's Google account is not (or no longer) connected."""
+
+
+class GoogleUnavailable(Exception):
+    """Google refused or failed a call; the message is safe to show the staff member."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -319,9 +329,8 @@ class StaffLinkService:
         calendar, tokens = await self._call(staff_id)
         try:
             return await calendar.list_calendars(tokens)
-        except AuthRevoked as err:
-            await self.handle_revoked(staff_id, err)
-            raise NeedsReconnect from err
+        except GoogleError as err:
+            raise await self._failed(staff_id, err) from err
 
     async def create_dedicated_calendar(
         self, staff_id: int, business_name: str, tz: str
@@ -330,9 +339,28 @@ class StaffLinkService:
         calendar, tokens = await self._call(staff_id)
         try:
             return await calendar.create_calendar(tokens, f"{business_name} bookings", tz)
-        except AuthRevoked as err:
+        except GoogleError as err:
+            raise await self._failed(staff_id, err) from err
+
+    async def _failed(self, staff_id: int, err: GoogleError) -> Exception:
+        """Record a failed Google call; the exception to raise to the handler."""
+        if isinstance(err, AuthRevoked):
             await self.handle_revoked(staff_id, err)
-            raise NeedsReconnect from err
+            return NeedsReconnect()
+        if isinstance(err, InsufficientScope):
+            message = (
+                "Google did not grant the permission this needs. Send /connect and allow "
+                "every Google Calendar permission on the consent screen."
+            )
+        elif isinstance(err, RateLimited | Transient):
+            message = "Google Calendar is busy or unavailable right now. Please try again soon."
+        else:
+            message = "Google Calendar refused the request. Please try again, or /connect again."
+        log.warning("Google call failed for staff %s: %s", staff_id, type(err).__name__)
+        await self.links.record_error(
+            staff_id=staff_id, error=f"{type(err).__name__}: {message}", now=self.clock.now()
+        )
+        return GoogleUnavailable(message)
 
     async def save_calendars(
         self, staff_id: int, destination: CalendarInfo, blocking: list[CalendarInfo]

@@ -20,6 +20,7 @@ from bot.staff_link import (
     WRITABLE_ROLES,
     Connected,
     GoogleNotConfigured,
+    GoogleUnavailable,
     Linked,
     NeedsReconnect,
     Refused,
@@ -144,6 +145,9 @@ async def calendars(update: Update, context: BotContext) -> None:
     except NeedsReconnect:
         await _offer_consent(update, context, staff, "Your Google account is not connected.")
         return
+    except GoogleUnavailable as err:
+        await send(update, context, f"⚠️ {escape(str(err))}")
+        return
     picker = _picker(context)
     picker.clear()
     picker.update(
@@ -238,6 +242,9 @@ async def new_destination(update: Update, context: BotContext) -> None:
         )
     except NeedsReconnect:
         await _offer_consent(update, context, staff, "Your Google account is not connected.")
+        return
+    except GoogleUnavailable as err:
+        await send(update, context, f"⚠️ {escape(str(err))}")
         return
     picker["items"].append(
         {

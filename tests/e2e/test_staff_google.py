@@ -336,3 +336,19 @@ async def test_testing_mode_refresh_expiry_is_detected(
     )
     async with gbot.db.reader.execute("SELECT status, tokens FROM google_accounts") as cur:
         assert [tuple(r) for r in await cur.fetchall()] == [("revoked", None)]
+
+
+async def test_google_outage_is_explained_and_recorded(
+    tg: FakeTelegram, google: FakeGoogle, gbot: BotRuntime, admin: FakeUser, anna_google: Account
+) -> None:
+    staff = tg.user(840, first_name="Anna")
+    welcome = await link_staff(tg, admin, staff)
+    await connect(tg, google, staff, anna_google, welcome)
+    google.fail_next("calendar.calendarList.list", 503, times=5)
+    reply = await say(tg, staff, "/calendars")
+    assert "busy or unavailable" in reply["text"]
+    assert gbot.db is not None
+    async with gbot.db.reader.execute("SELECT status, last_error FROM google_accounts") as cur:
+        row = await cur.fetchone()
+    assert row is not None
+    assert row[0] == "connected" and "Transient" in row[1]
