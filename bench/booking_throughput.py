@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import socket
 import statistics
 import sys
 import tempfile
@@ -127,7 +128,7 @@ async def one_booking(
 
 @asynccontextmanager
 async def bot_process(
-    tg: FakeTelegram, args: list[str], env: dict[str, str]
+    tg: FakeTelegram, args: list[str], env: dict[str, str], *, webhook: bool = False
 ) -> AsyncIterator[None]:
     """A bot in its own process, polling the emulator until the block ends."""
     full_env = {
@@ -144,21 +145,41 @@ async def bot_process(
         sys.executable, *args, env=full_env, stdin=asyncio.subprocess.DEVNULL
     )
     try:
-        await tg.wait_long_poll(timeout=60)
+        if webhook:
+            await tg.wait_for("setWebhook", since=0, timeout=60)
+        else:
+            await tg.wait_long_poll(timeout=60)
         yield
     finally:
         process.terminate()
         await process.wait()
 
 
-async def run_bookbot(customers: int, rounds: int) -> tuple[float, float, list[float], int]:
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def run_bookbot(
+    customers: int, rounds: int, webhook: bool = False
+) -> tuple[float, float, list[float], int]:
     """Bookings/s, updates/s and confirm latencies of bookbot (`bookbot run` subprocess)."""
+    env = {}
+    if webhook:
+        port = _free_port()
+        env = {
+            "TELEGRAM_WEBHOOK": "true",
+            "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+            "WEB_PORT": str(port),
+        }
     with tempfile.TemporaryDirectory() as folder:
         db_path = Path(folder) / "bench.db"
         await load_business(db_path, business_file(Path(folder), STAFF))
+        env["DATABASE_PATH"] = str(db_path)
         async with (
             FakeTelegram() as tg,
-            bot_process(tg, ["-m", "bot", "run"], {"DATABASE_PATH": str(db_path)}),
+            bot_process(tg, ["-m", "bot", "run"], env, webhook=webhook),
         ):
             users = [tg.user(10_000 + i, first_name=f"C{i}") for i in range(customers)]
 
@@ -182,9 +203,15 @@ async def run_bookbot(customers: int, rounds: int) -> tuple[float, float, list[f
     return bookings / elapsed, updates / elapsed, latencies, bookings
 
 
-async def run_baseline(customers: int, per_customer: int) -> float:
-    """Updates/s of the bare echo bot, same emulator and concurrency."""
-    async with FakeTelegram() as tg, bot_process(tg, ["-m", "bench.echo_bot"], {}):
+async def run_baseline(customers: int, per_customer: int, webhook: bool = False) -> float:
+    """Updates/s of the bare echo bot, same emulator, concurrency and update delivery."""
+    env = {}
+    if webhook:
+        env = {"ECHO_WEBHOOK_PORT": str(_free_port()), "ECHO_WEBHOOK_SECRET": "bench-secret"}
+    async with (
+        FakeTelegram() as tg,
+        bot_process(tg, ["-m", "bench.echo_bot"], env, webhook=webhook),
+    ):
         users = [tg.user(20_000 + i) for i in range(customers)]
 
         async def customer(user: FakeUser) -> None:
@@ -202,15 +229,17 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def main(customers: int, rounds: int, repeats: int) -> None:
+async def main(customers: int, rounds: int, repeats: int, webhook: bool) -> None:
     """Alternate baseline and bookbot runs (so drift hits both), print each and the medians."""
     baselines: list[float] = []
     rates: list[float] = []
     bookings_per_second: list[float] = []
     latencies: list[float] = []
     for repeat in range(1, repeats + 1):
-        baseline = await run_baseline(customers, per_customer=20)
-        per_second, update_rate, confirm, bookings = await run_bookbot(customers, rounds)
+        baseline = await run_baseline(customers, per_customer=20, webhook=webhook)
+        per_second, update_rate, confirm, bookings = await run_bookbot(
+            customers, rounds, webhook=webhook
+        )
         baselines.append(baseline)
         rates.append(update_rate)
         bookings_per_second.append(per_second)
@@ -221,7 +250,11 @@ async def main(customers: int, rounds: int, repeats: int) -> None:
             f"ratio {update_rate / baseline:4.2f}"
         )
     ratio = statistics.median(rates) / statistics.median(baselines)
-    print(f"customers: {customers}, bookings per run: {customers * rounds}, runs: {repeats}")
+    mode = "webhook" if webhook else "long polling"
+    print(
+        f"updates by {mode}; customers: {customers}, bookings per run: {customers * rounds}, "
+        f"runs: {repeats}"
+    )
     print(f"baseline (/start echo), median:   {statistics.median(baselines):8.1f} updates/s")
     print(
         f"bookbot (whole bookings), median: {statistics.median(rates):8.1f} updates/s, "
@@ -242,5 +275,8 @@ if __name__ == "__main__":
     parser.add_argument("--customers", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument(
+        "--mode", choices=("polling", "webhook"), default="polling", help="update delivery"
+    )
     options = parser.parse_args()
-    asyncio.run(main(options.customers, options.rounds, options.repeats))
+    asyncio.run(main(options.customers, options.rounds, options.repeats, options.mode == "webhook"))

@@ -1,7 +1,8 @@
 """The benchmark baseline: a bare PTB bot answering every /start with one message.
 
 Run by bench/booking_throughput.py as its own process, configured like bookbot through
-TELEGRAM_BOT_TOKEN and TELEGRAM_API_BASE_URL, with the same HTTP pool and concurrency.
+TELEGRAM_BOT_TOKEN and TELEGRAM_API_BASE_URL, with the same HTTP pool and concurrency;
+long polling, or PTB's own webhook server when ECHO_WEBHOOK_PORT is set.
 """
 
 from __future__ import annotations
@@ -32,7 +33,17 @@ def main() -> None:
         .build()
     )
     app.add_handler(CommandHandler("start", echo))
-    app.run_polling(timeout=2, poll_interval=0)
+    port = os.environ.get("ECHO_WEBHOOK_PORT")
+    if port:
+        app.run_webhook(
+            listen="127.0.0.1",
+            port=int(port),
+            url_path="telegram",
+            secret_token=os.environ["ECHO_WEBHOOK_SECRET"],
+            webhook_url=f"http://127.0.0.1:{port}/telegram",
+        )
+    else:
+        app.run_polling(timeout=2, poll_interval=0)
 
 
 if __name__ == "__main__":

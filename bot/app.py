@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import signal
+from typing import Any
 
 from telegram import (
     Bot,
@@ -17,6 +19,7 @@ from telegram import (
     BotCommandScopeDefault,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    Update,
 )
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
@@ -29,10 +32,11 @@ from bot.config import Settings
 from bot.persistence import SqlitePersistence
 from bot.services import Services
 from bot.staff_link import Connected, Refused, StaffLinkService
-from bot.web import WebServer
+from bot.web import TelegramWebhook, WebServer
 from handlers import staff as staff_handlers
 from handlers.context import SERVICES_KEY, BotApplication, BotContext
 from handlers.registry import register_handlers
+from handlers.webhook import early_answer
 from storage.bookings import BookingRepository
 from storage.catalog import CatalogRepository
 from storage.customers import CustomerRepository
@@ -44,6 +48,7 @@ from storage.staff_links import StaffLinkRepository
 
 log = logging.getLogger("bookbot")
 
+ALLOWED_UPDATES = ["message", "callback_query"]
 CUSTOMER_COMMANDS = [
     BotCommand("start", "Book an appointment"),
     BotCommand("mybookings", "See, cancel or reschedule your bookings"),
@@ -121,7 +126,7 @@ def build_application(settings: Settings, services: Services) -> BotApplication:
         raise MissingTokenError
     base = settings.telegram_api_base_url
     rate = settings.telegram_max_messages_per_second
-    app: BotApplication = (
+    builder = (
         ApplicationBuilder()
         .token(settings.telegram_bot_token.get_secret_value())
         .base_url(base)
@@ -133,8 +138,10 @@ def build_application(settings: Settings, services: Services) -> BotApplication:
         .connection_pool_size(HTTP_POOL_SIZE)
         .pool_timeout(30)
         .rate_limiter(AIORateLimiter(overall_max_rate=rate, overall_time_period=1, max_retries=3))
-        .build()  # type: ignore[assignment]
     )
+    if settings.telegram_webhook:
+        builder = builder.updater(None)
+    app: BotApplication = builder.build()  # type: ignore[assignment]
     app.bot_data[SERVICES_KEY] = services
     register_handlers(app)
     return app
@@ -163,6 +170,13 @@ class BotRuntime:
         messenger.bot = app.bot
         await app.initialize()
         await self._publish_commands()
+        webhook = None
+        if self.settings.telegram_webhook:
+            secret = self.settings.telegram_webhook_secret
+            webhook = TelegramWebhook(
+                secret=secret.get_secret_value() if secret else secrets.token_urlsafe(32),
+                receive=self._receive_update,
+            )
         self.web = WebServer(
             host=self.settings.web_host,
             port=self.settings.web_port,
@@ -170,17 +184,35 @@ class BotRuntime:
             bot_link=lambda: f"https://t.me/{app.bot.username}",
             on_connected=self._on_connected,
             on_refused=self._on_refused,
+            telegram=webhook,
         )
         await self.web.start()
         await app.start()
+        if webhook is not None:
+            await app.bot.set_webhook(
+                url=self.settings.webhook_url,
+                secret_token=webhook.secret,
+                allowed_updates=ALLOWED_UPDATES,
+                drop_pending_updates=False,
+            )
+            log.info("bookbot is running as @%s (webhook)", app.bot.username)
+            return
         assert app.updater is not None
         await app.updater.start_polling(
             timeout=self.settings.telegram_poll_timeout,
             poll_interval=0,
-            allowed_updates=["message", "callback_query"],
+            allowed_updates=ALLOWED_UPDATES,
             drop_pending_updates=False,
         )
-        log.info("bookbot is running as @%s", app.bot.username)
+        log.info("bookbot is running as @%s (long polling)", app.bot.username)
+
+    async def _receive_update(self, data: dict[str, Any]) -> dict[str, Any] | None:
+        """A webhook update: queue it, and answer a button press in the reply."""
+        assert self.app is not None
+        update = Update.de_json(data, self.app.bot)
+        reply = early_answer(update, self.app.bot_data)
+        await self.app.update_queue.put(update)
+        return reply
 
     async def _on_connected(self, outcome: Connected) -> None:
         assert self.app is not None

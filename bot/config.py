@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     telegram_max_messages_per_second: float = Field(default=30, ge=0)
     telegram_poll_timeout: int = Field(default=30, ge=0, le=50)
+    telegram_webhook: bool = False
+    telegram_webhook_secret: SecretStr | None = None
 
     google_client_id: str | None = None
     google_client_secret: SecretStr | None = None
@@ -132,6 +134,11 @@ class Settings(BaseSettings):
     def oauth_redirect_uri(self) -> str:
         """The redirect URI to register in the Google Cloud console."""
         return self.public_base_url.rstrip("/") + "/oauth2/callback"
+
+    @property
+    def webhook_url(self) -> str:
+        """Where Telegram delivers updates in webhook mode."""
+        return self.public_base_url.rstrip("/") + "/telegram"
 
     @property
     def api_root_url(self) -> str:

@@ -1,4 +1,5 @@
-"""The bot's small aiohttp server: `/oauth2/callback` (Google sign-in) and `/healthz`.
+"""The bot's small aiohttp server: `/oauth2/callback` (Google sign-in), `/healthz`, and in
+webhook mode `/telegram` (updates from Telegram, checked against the secret token).
 
 The access log is off: the callback's query string carries the one-time code and state,
 which must never reach a log. Pages are short, escaped HTML with a link back to Telegram.
@@ -6,9 +7,12 @@ which must never reach a log. Pages are short, escaped HTML with a link back to 
 
 from __future__ import annotations
 
+import hmac
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from html import escape
+from typing import Any
 
 from aiohttp import web
 
@@ -16,6 +20,7 @@ from bot.staff_link import Connected, Refused, StaffLinkService
 
 log = logging.getLogger(__name__)
 
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
 OnConnected = Callable[[Connected], Awaitable[None]]
 OnRefused = Callable[[Refused], Awaitable[None]]
 
@@ -40,6 +45,15 @@ def page(title: str, body: str, back: str, status: int = 200) -> web.Response:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class TelegramWebhook:
+    """Where webhook updates go: `receive` queues one and may return a method to run as the
+    webhook reply (https://core.telegram.org/bots/api#making-requests-when-getting-updates)."""
+
+    secret: str
+    receive: Callable[[dict[str, Any]], Awaitable[dict[str, Any] | None]]
+
+
 class WebServer:
     """Runs the HTTP endpoints next to the Telegram bot, in the same event loop."""
 
@@ -52,6 +66,7 @@ class WebServer:
         bot_link: Callable[[], str],
         on_connected: OnConnected,
         on_refused: OnRefused,
+        telegram: TelegramWebhook | None = None,
     ) -> None:
         self._host = host
         self._port = port
@@ -64,6 +79,9 @@ class WebServer:
         self.app = web.Application()
         self.app.router.add_get("/healthz", self._healthz)
         self.app.router.add_get("/oauth2/callback", self._oauth_callback)
+        self._telegram = telegram
+        if telegram is not None:
+            self.app.router.add_post("/telegram", self._telegram_update)
 
     async def start(self) -> None:
         """Bind and serve."""
@@ -84,6 +102,21 @@ class WebServer:
 
     async def _healthz(self, request: web.Request) -> web.Response:
         return web.json_response({"ok": True})
+
+    async def _telegram_update(self, request: web.Request) -> web.Response:
+        assert self._telegram is not None
+        given = request.headers.get(SECRET_HEADER, "")
+        if not hmac.compare_digest(given.encode(), self._telegram.secret.encode()):
+            log.warning("webhook request with a wrong or missing secret token refused")
+            return web.json_response({"ok": False}, status=403)
+        try:
+            data = await request.json()
+        except ValueError:
+            return web.json_response({"ok": False}, status=400)
+        if not isinstance(data, dict) or "update_id" not in data:
+            return web.json_response({"ok": False}, status=400)
+        reply = await self._telegram.receive(data)
+        return web.json_response(reply) if reply else web.Response(status=200)
 
     async def _oauth_callback(self, request: web.Request) -> web.Response:
         query = request.query

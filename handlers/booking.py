@@ -102,13 +102,13 @@ async def start(update: Update, context: BotContext) -> State:
 
 async def show_services(update: Update, context: BotContext) -> State:
     """The list of services."""
-    await answer(update)
+    await answer(update, context)
     return await _services_screen(update, context)
 
 
 async def pick_service(update: Update, context: BotContext) -> State:
     """A service button."""
-    await answer(update)
+    await answer(update, context)
     data = cb.unpack(update, cb.PickService)
     return await _open_service(update, context, data.service_id)
 
@@ -132,14 +132,14 @@ async def _open_service(update: Update, context: BotContext, service_id: int) ->
 
 async def pick_staff(update: Update, context: BotContext) -> State:
     """A staff button (or 'Anyone available')."""
-    await answer(update)
+    await answer(update, context)
     data = cb.unpack(update, cb.PickStaff)
     return await _week_screen(update, context, data.service_id, data.staff_id, None)
 
 
 async def show_week(update: Update, context: BotContext) -> State:
     """Week paging of the day picker."""
-    await answer(update)
+    await answer(update, context)
     data = cb.unpack(update, cb.ShowWeek)
     return await _week_screen(update, context, data.service_id, data.staff_id, data.day)
 
@@ -197,7 +197,7 @@ async def _week_screen(
 
 async def pick_day(update: Update, context: BotContext) -> State:
     """A day of the week calendar."""
-    await answer(update)
+    await answer(update, context)
     data = cb.unpack(update, cb.PickDay)
     booking = context.services.booking
     staff_arg = None if data.staff_id == cb.ANYONE else data.staff_id
@@ -218,7 +218,7 @@ async def pick_day(update: Update, context: BotContext) -> State:
 
 async def pick_slot(update: Update, context: BotContext) -> State:
     """A time button: start a draft, then collect contact details or show the summary."""
-    await answer(update)
+    await answer(update, context)
     data = cb.unpack(update, cb.PickSlot)
     booking = context.services.booking
     business = await booking.business()
@@ -304,7 +304,7 @@ async def _ask_name(update: Update, context: BotContext) -> State:
 
 async def use_name(update: Update, context: BotContext) -> State:
     """Keep the name from the Telegram profile."""
-    await answer(update)
+    await answer(update, context)
     suggestion = context.draft.get("suggested_name") or ""
     try:
         context.draft["name"] = clean_name(suggestion)
@@ -424,7 +424,7 @@ async def got_email(update: Update, context: BotContext) -> State:
 
 async def skip_email(update: Update, context: BotContext) -> State:
     """Skip the optional e-mail."""
-    await answer(update)
+    await answer(update, context)
     business = await context.services.booking.business()
     if business.ask_email == "required":
         await send(update, context, "We need an e-mail address for bookings, sorry.")
@@ -474,7 +474,7 @@ async def _summary(update: Update, context: BotContext, *, remove_keyboard: bool
 
 async def edit_contact(update: Update, context: BotContext) -> State:
     """Change name/phone/e-mail before confirming."""
-    await answer(update)
+    await answer(update, context)
     for key in ("name", "phone", "email"):
         context.draft.pop(key, None)
     return await _ask_name(update, context)
@@ -482,7 +482,7 @@ async def edit_contact(update: Update, context: BotContext) -> State:
 
 async def confirm(update: Update, context: BotContext) -> State:
     """Book it."""
-    await answer(update)
+    await answer(update, context)
     data = cb.unpack(update, cb.Confirm)
     draft = context.draft
     if draft.get("key") != data.key or not draft.get("name"):
@@ -520,7 +520,7 @@ async def confirm(update: Update, context: BotContext) -> State:
 
 async def confirm_outside(update: Update, context: BotContext) -> State:
     """A Confirm button outside its summary: a double tap, or an old summary."""
-    await answer(update)
+    await answer(update, context)
     data = _parsed(update)
     user = update.effective_user
     if isinstance(data, cb.Confirm) and user is not None:
@@ -545,7 +545,7 @@ async def _expired_draft(update: Update, context: BotContext) -> State:
 
 async def abort(update: Update, context: BotContext) -> State:
     """/cancel or the Cancel button: leave the booking flow."""
-    await answer(update)
+    await answer(update, context)
     for key in ("service", "staff", "start", "key", "suggested_name"):
         context.draft.pop(key, None)
     await send(update, context, "Okay, nothing was booked.", ReplyKeyboardRemove())

@@ -11,6 +11,7 @@ from telegram.error import BadRequest
 from handlers import render
 from handlers.context import BotContext
 from handlers.keyboards import menu_keyboard
+from handlers.webhook import was_answered
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +44,13 @@ async def send(update: Update, context: BotContext, text: str, markup: Markup = 
     await context.bot.send_message(chat.id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
 
 
-async def answer(update: Update, text: str | None = None, *, alert: bool = False) -> None:
-    """Answer a callback query first, so the button stops spinning."""
+async def answer(
+    update: Update, context: BotContext, text: str | None = None, *, alert: bool = False
+) -> None:
+    """Answer a callback query first, so the button stops spinning (unless the webhook
+    reply already did)."""
+    if was_answered(update, context.bot_data):
+        return
     if update.callback_query is not None:
         try:
             await update.callback_query.answer(text, show_alert=alert)
@@ -67,7 +73,7 @@ async def help_command(update: Update, context: BotContext) -> None:
 
 async def stale_button(update: Update, context: BotContext) -> None:
     """Any button nobody else handled: old, from before a restart, or forged."""
-    await answer(update, "This button has expired.")
+    await answer(update, context, "This button has expired.")
     await send(
         update,
         context,
@@ -78,7 +84,7 @@ async def stale_button(update: Update, context: BotContext) -> None:
 
 async def noop_button(update: Update, context: BotContext) -> None:
     """Calendar headers and empty days."""
-    await answer(update, "No free times there – pick a day with a number.")
+    await answer(update, context, "No free times there – pick a day with a number.")
 
 
 async def unexpected_message(update: Update, context: BotContext) -> None:

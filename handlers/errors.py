@@ -31,7 +31,7 @@ async def on_error(update: object, context: BotContext) -> None:
     if not isinstance(update, Update):
         return
     try:
-        await answer(update)
+        await answer(update, context)
         await send(
             update,
             context,

@@ -35,7 +35,7 @@ from storage.records import BookingRecord
 
 async def my_bookings(update: Update, context: BotContext) -> None:
     """/mybookings or the 'My bookings' button."""
-    await answer(update)
+    await answer(update, context)
     user = update.effective_user
     assert user is not None
     booking = context.services.booking
@@ -70,7 +70,7 @@ async def _own(update: Update, context: BotContext, booking_id: str) -> BookingR
 
 async def show_booking(update: Update, context: BotContext) -> None:
     """Details of one booking and what can be done with it."""
-    await answer(update)
+    await answer(update, context)
     data = cb.unpack(update, cb.ShowBooking)
     found = await _own(update, context, data.booking_id)
     if found is None:
@@ -88,7 +88,7 @@ async def show_booking(update: Update, context: BotContext) -> None:
 
 async def ask_cancel(update: Update, context: BotContext) -> None:
     """Confirm step before cancelling."""
-    await answer(update)
+    await answer(update, context)
     data = cb.unpack(update, cb.AskCancel)
     found = await _own(update, context, data.booking_id)
     if found is None:
@@ -113,7 +113,7 @@ async def ask_cancel(update: Update, context: BotContext) -> None:
 
 async def do_cancel(update: Update, context: BotContext) -> None:
     """Cancel, after the confirm step."""
-    await answer(update)
+    await answer(update, context)
     data = cb.unpack(update, cb.DoCancel)
     user = update.effective_user
     assert user is not None
@@ -137,7 +137,7 @@ async def _report_change(
 
 async def move_week(update: Update, context: BotContext) -> None:
     """Reschedule: the day picker for the same service and staff."""
-    await answer(update)
+    await answer(update, context)
     data = cb.unpack(update, cb.MoveWeek)
     await _move_week(update, context, data.booking_id, data.day)
 
@@ -176,7 +176,7 @@ async def _move_week(update: Update, context: BotContext, booking_id: str, aroun
 
 async def move_day(update: Update, context: BotContext) -> None:
     """Reschedule: the free times of a day."""
-    await answer(update)
+    await answer(update, context)
     data = cb.unpack(update, cb.MoveDay)
     found = await _own(update, context, data.booking_id)
     if found is None:
@@ -201,7 +201,7 @@ async def move_day(update: Update, context: BotContext) -> None:
 
 async def move_slot(update: Update, context: BotContext) -> None:
     """Reschedule: confirm the new time."""
-    await answer(update)
+    await answer(update, context)
     data = cb.unpack(update, cb.MoveSlot)
     found = await _own(update, context, data.booking_id)
     if found is None:
@@ -225,7 +225,7 @@ async def move_slot(update: Update, context: BotContext) -> None:
 
 async def do_move(update: Update, context: BotContext) -> None:
     """Reschedule, confirmed."""
-    await answer(update)
+    await answer(update, context)
     data = cb.unpack(update, cb.DoMove)
     user = update.effective_user
     assert user is not None

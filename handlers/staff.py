@@ -129,7 +129,7 @@ def _picker(context: BotContext) -> dict[str, Any]:
 
 async def calendars(update: Update, context: BotContext) -> None:
     """/calendars or the 'Choose calendars' button: where bookings go."""
-    await answer(update)
+    await answer(update, context)
     user = update.effective_user
     assert user is not None
     links = _links(context)
@@ -210,7 +210,7 @@ async def _current(update: Update, context: BotContext, nonce: str) -> dict[str,
 
 async def pick_destination(update: Update, context: BotContext) -> None:
     """A destination calendar button."""
-    await answer(update)
+    await answer(update, context)
     data = cb.unpack(update, cb.CalDest)
     picker = await _current(update, context, data.nonce)
     if picker is None:
@@ -227,7 +227,7 @@ async def pick_destination(update: Update, context: BotContext) -> None:
 
 async def new_destination(update: Update, context: BotContext) -> None:
     """Create a dedicated bookings calendar."""
-    await answer(update)
+    await answer(update, context)
     data = cb.unpack(update, cb.CalNew)
     picker = await _current(update, context, data.nonce)
     if picker is None:
@@ -282,7 +282,7 @@ async def _blocking_screen(update: Update, context: BotContext, picker: dict[str
 
 async def toggle_blocking(update: Update, context: BotContext) -> None:
     """Tick or untick a blocking calendar."""
-    await answer(update)
+    await answer(update, context)
     data = cb.unpack(update, cb.CalToggle)
     picker = await _current(update, context, data.nonce)
     if picker is None or picker.get("dest") is None:
@@ -300,7 +300,7 @@ async def toggle_blocking(update: Update, context: BotContext) -> None:
 
 async def save_calendars(update: Update, context: BotContext) -> None:
     """Store the choices."""
-    await answer(update)
+    await answer(update, context)
     data = cb.unpack(update, cb.CalDone)
     picker = await _current(update, context, data.nonce)
     if picker is None or picker.get("dest") is None:
