@@ -115,7 +115,12 @@ class WebServer:
             return web.json_response({"ok": False}, status=400)
         if not isinstance(data, dict) or "update_id" not in data:
             return web.json_response({"ok": False}, status=400)
-        reply = await self._telegram.receive(data)
+        try:
+            reply = await self._telegram.receive(data)
+        except Exception:
+            # Acknowledge a malformed update: refusing it would make Telegram resend it forever.
+            log.exception("webhook update %s could not be read; dropped", data.get("update_id"))
+            return web.Response(status=200)
         return web.json_response(reply) if reply else web.Response(status=200)
 
     async def _oauth_callback(self, request: web.Request) -> web.Response:

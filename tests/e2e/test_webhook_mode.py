@@ -65,6 +65,22 @@ async def test_webhook_refuses_requests_without_the_secret(
             assert response.status == 403
 
 
+async def test_malformed_update_is_acknowledged_and_the_bot_carries_on(
+    tg: FakeTelegram, webhook_bot: BotRuntime, caplog: pytest.LogCaptureFixture
+) -> None:
+    secret = str(tg.calls("setWebhook")[0].params["secret_token"])
+    headers = {"X-Telegram-Bot-Api-Secret-Token": secret}
+    async with aiohttp.ClientSession() as session:
+        for body in ({"update_id": 7, "message": "nonsense"}, ["not", "an", "update"]):
+            async with session.post(
+                webhook_bot.settings.webhook_url, json=body, headers=headers
+            ) as response:
+                assert response.status in (200, 400)
+    assert "could not be read" in caplog.text
+    ann = tg.user(903)
+    assert "Pick a service" in (await say(tg, ann, "/start"))["text"]
+
+
 async def test_stale_buttons_still_get_their_toast_over_webhook(
     tg: FakeTelegram, webhook_bot: BotRuntime
 ) -> None:
