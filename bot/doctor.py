@@ -122,7 +122,8 @@ async def _staff_checks(settings: Settings, db: Database) -> list[Check]:
             )
             continue
         missing = missing_features(account.scopes)
-        what = f"{staff.name}: Google connected as {account.email}"
+        granted = ", ".join(sorted(scope.rsplit("/", 1)[-1] for scope in account.scopes))
+        what = f"{staff.name}: Google connected as {account.email} (granted: {granted})"
         if missing:
             checks.append(
                 Check(

@@ -12,6 +12,7 @@ import pytest
 from bot.app import BotRuntime
 from bot.clock import ManualClock
 from bot.crypto import TokenCipher
+from bot.doctor import run_doctor
 from bot.google.oauth import GrantedTokens
 from tests.conftest import SALON
 from tests.e2e.flows import say, tap
@@ -352,3 +353,15 @@ async def test_google_outage_is_explained_and_recorded(
         row = await cur.fetchone()
     assert row is not None
     assert row[0] == "connected" and "Transient" in row[1]
+
+
+async def test_doctor_reports_each_staff_connection(
+    tg: FakeTelegram, google: FakeGoogle, gbot: BotRuntime, admin: FakeUser, anna_google: Account
+) -> None:
+    staff = tg.user(850, first_name="Anna")
+    welcome = await link_staff(tg, admin, staff)
+    await connect(tg, google, staff, anna_google, welcome)
+    lines = [c.line() for c in await run_doctor(gbot.settings)]
+    anna = next(line for line in lines if line.startswith("✔ Anna: Google connected"))
+    assert "anna@example.com" in anna and "calendar.events" in anna and "openid" in anna
+    assert any(line.startswith("✘ Ben: not linked to Telegram") for line in lines)
