@@ -27,7 +27,11 @@ class Settings(BaseSettings):
     """All runtime settings of one bookbot instance."""
 
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
+        env_file=".env",
+        env_file_encoding="utf-8",
+        env_ignore_empty=True,
+        extra="ignore",
+        frozen=True,
     )
 
     telegram_bot_token: SecretStr | None = None

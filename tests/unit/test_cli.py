@@ -43,6 +43,16 @@ def test_run_without_token_explains_botfather(capsys: pytest.CaptureFixture[str]
     assert "Traceback" not in err
 
 
+def test_fresh_env_file_from_the_example_asks_for_a_token(
+    clean_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    example = Path(__file__).parents[2] / ".env.example"
+    (clean_env / ".env").write_text(example.read_text())
+    assert main(["run"]) == 2
+    err = capsys.readouterr().err
+    assert "@BotFather" in err and "rejected" not in err
+
+
 def test_invalid_settings_are_explained(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
