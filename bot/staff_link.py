@@ -395,6 +395,3 @@ class StaffLinkService:
                     "revoking at Google failed for staff %s: %s", staff_id, type(err).__name__
                 )
         return await self.links.disconnect(staff_id=staff_id, now=self.clock.now())
-
-
-__all__ = ["WRITABLE_ROLES"]

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import secrets
 import warnings
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from html import escape
 from typing import Any
 
 from telegram import (
-    InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
     ReplyKeyboardMarkup,
@@ -623,6 +622,3 @@ def booking_conversation() -> ConversationHandler[BotContext]:
             persistent=True,
             name="booking",
         )
-
-
-__all__ = ["InlineKeyboardButton", "abort", "booking_conversation", "confirm_outside", "timedelta"]

@@ -19,9 +19,7 @@ from storage.records import BookingRecord
 ICS_DOMAIN = "bookbot"
 
 
-def _ics_event(
-    booking: BookingRecord, business: BusinessSettings, dtstamp_source: BookingRecord
-) -> IcsEvent:
+def _ics_event(booking: BookingRecord, business: BusinessSettings) -> IcsEvent:
     title = f"{booking.service_name} – {business.name}"
     return IcsEvent(
         uid=f"{booking.id}@{ICS_DOMAIN}",
@@ -32,7 +30,7 @@ def _ics_event(
         description=f"{booking.service_name} with {booking.staff_name}",
         location=business.address,
         organizer_name=business.name,
-        dtstamp=dtstamp_source.updated_at,
+        dtstamp=booking.updated_at,
         status="CONFIRMED" if booking.is_active else "CANCELLED",
     )
 
@@ -45,7 +43,7 @@ async def send_ics(
     method: Literal["PUBLISH", "CANCEL"],
 ) -> None:
     """Send the booking as an .ics file (same UID every time, so calendars update it)."""
-    payload = booking_ics(_ics_event(booking, business, booking), method=method)
+    payload = booking_ics(_ics_event(booking, business), method=method)
     caption = (
         "Open this file to add the booking to your calendar."
         if method == "PUBLISH"

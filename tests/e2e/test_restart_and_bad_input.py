@@ -138,5 +138,16 @@ async def test_cancel_refused_past_cutoff(
     clock.set(datetime(2026, 11, 24, 0, 0, tzinfo=UTC))  # 13 hours before 13:00 Helsinki
     listing = await say(tg, ann, "/mybookings")
     details = await tap(tg, ann, listing, "Tue 24 Nov 13:00 · Haircut")
-    assert "up to 1 d" in details["text"] or "24 h" in details["text"]
+    assert "up to 24 h before they start" in details["text"]
     assert "✖ Cancel booking" not in buttons(details)
+    # A Cancel button kept from earlier (or forged) is refused by the service too.
+    assert bot.db is not None
+    async with bot.db.reader.execute("SELECT id FROM bookings") as cur:
+        row = await cur.fetchone()
+    assert row is not None
+    mark = tg.mark()
+    await tg.press_raw(ann, details["message_id"], f"bx:{row[0]}")
+    refused = await tg.next_message(ann.id, since=mark)
+    assert "up to 24 h before they start" in refused["text"]
+    async with bot.db.reader.execute("SELECT status FROM bookings") as cur:
+        assert [r[0] for r in await cur.fetchall()] == ["confirmed"]
