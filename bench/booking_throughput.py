@@ -7,11 +7,13 @@ environment), against the Telegram emulator; the emulator and the simulated cust
 in this process, like Telegram's servers and its users would.
 
 1. Baseline: a bare PTB bot (bench/echo_bot.py, same HTTP pool) answering every /start with
-   one message, same emulator and concurrency: updates per second.
+   one message, same emulator and concurrency: updates per second. It runs twice: as stock
+   PTB (httpx, the target's baseline) and on bookbot's own transport (aiohttp), so the
+   report also shows how much of the ratio the transport accounts for.
 2. bookbot: each customer books whole appointments through the chat (service, staff, day,
    time, contact, confirm): bookings per second and updates per second, plus the p50/p95
    latency of the Confirm step (press -> .ics sent).
-Prints the figures and the ratio bookbot/baseline (target >= 0.5). No asserts on time.
+Prints the figures and the ratios bookbot/baseline (target >= 0.5). No asserts on time.
 """
 
 from __future__ import annotations
@@ -203,11 +205,13 @@ async def run_bookbot(
     return bookings / elapsed, updates / elapsed, latencies, bookings
 
 
-async def run_baseline(customers: int, per_customer: int, webhook: bool = False) -> float:
+async def run_baseline(
+    customers: int, per_customer: int, webhook: bool = False, transport: str = "httpx"
+) -> float:
     """Updates/s of the bare echo bot, same emulator, concurrency and update delivery."""
-    env = {}
+    env = {"ECHO_TRANSPORT": transport}
     if webhook:
-        env = {"ECHO_WEBHOOK_PORT": str(_free_port()), "ECHO_WEBHOOK_SECRET": "bench-secret"}
+        env |= {"ECHO_WEBHOOK_PORT": str(_free_port()), "ECHO_WEBHOOK_SECRET": "bench-secret"}
     async with (
         FakeTelegram() as tg,
         bot_process(tg, ["-m", "bench.echo_bot"], env, webhook=webhook),
@@ -232,22 +236,27 @@ def _pct(values: list[float], q: float) -> float:
 async def main(customers: int, rounds: int, repeats: int, webhook: bool) -> None:
     """Alternate baseline and bookbot runs (so drift hits both), print each and the medians."""
     baselines: list[float] = []
+    same_transport: list[float] = []
     rates: list[float] = []
     bookings_per_second: list[float] = []
     latencies: list[float] = []
     for repeat in range(1, repeats + 1):
         baseline = await run_baseline(customers, per_customer=20, webhook=webhook)
+        echo_aiohttp = await run_baseline(
+            customers, per_customer=20, webhook=webhook, transport="aiohttp"
+        )
         per_second, update_rate, confirm, bookings = await run_bookbot(
             customers, rounds, webhook=webhook
         )
         baselines.append(baseline)
+        same_transport.append(echo_aiohttp)
         rates.append(update_rate)
         bookings_per_second.append(per_second)
         latencies += confirm
         print(
-            f"run {repeat}: baseline {baseline:6.1f} updates/s | bookbot {update_rate:6.1f} "
-            f"updates/s, {per_second:5.2f} bookings/s ({bookings} bookings) | "
-            f"ratio {update_rate / baseline:4.2f}"
+            f"run {repeat}: baseline {baseline:6.1f} updates/s (on aiohttp {echo_aiohttp:6.1f}) | "
+            f"bookbot {update_rate:6.1f} updates/s, {per_second:5.2f} bookings/s "
+            f"({bookings} bookings) | ratio {update_rate / baseline:4.2f}"
         )
     ratio = statistics.median(rates) / statistics.median(baselines)
     mode = "webhook" if webhook else "long polling"
@@ -255,14 +264,24 @@ async def main(customers: int, rounds: int, repeats: int, webhook: bool) -> None
         f"updates by {mode}; customers: {customers}, bookings per run: {customers * rounds}, "
         f"runs: {repeats}"
     )
-    print(f"baseline (/start echo), median:   {statistics.median(baselines):8.1f} updates/s")
     print(
-        f"bookbot (whole bookings), median: {statistics.median(rates):8.1f} updates/s, "
+        f"baseline (stock PTB /start echo), median: {statistics.median(baselines):8.1f} updates/s"
+    )
+    print(
+        f"same echo on bookbot's transport, median: "
+        f"{statistics.median(same_transport):8.1f} updates/s"
+    )
+    print(
+        f"bookbot (whole bookings), median:         {statistics.median(rates):8.1f} updates/s, "
         f"{statistics.median(bookings_per_second):6.2f} bookings/s"
     )
     print(
         f"ratio of medians bookbot/baseline: {ratio:6.2f}  "
         f"(target >= 0.50: {'PASS' if ratio >= 0.5 else 'FAIL'})"
+    )
+    print(
+        f"ratio of medians bookbot/same-transport echo: "
+        f"{statistics.median(rates) / statistics.median(same_transport):6.2f}"
     )
     print(
         f"confirm latency, all runs:        p50 {statistics.median(latencies) * 1000:6.0f} ms, "

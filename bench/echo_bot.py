@@ -2,7 +2,8 @@
 
 Run by bench/booking_throughput.py as its own process, configured like bookbot through
 TELEGRAM_BOT_TOKEN and TELEGRAM_API_BASE_URL, with the same HTTP pool and concurrency;
-long polling, or PTB's own webhook server when ECHO_WEBHOOK_PORT is set.
+long polling, or PTB's own webhook server when ECHO_WEBHOOK_PORT is set. PTB's stock
+HTTP transport (httpx), or bookbot's (bot/telegram_http.py) when ECHO_TRANSPORT=aiohttp.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from telegram import Update
 from telegram.ext import ApplicationBuilder, CommandHandler, ContextTypes
 
 from bot.app import HTTP_POOL_SIZE
+from bot.telegram_http import AiohttpRequest
 
 
 async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -23,15 +25,19 @@ async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 def main() -> None:
     """Poll until terminated."""
-    app = (
+    builder = (
         ApplicationBuilder()
         .token(os.environ["TELEGRAM_BOT_TOKEN"])
         .base_url(os.environ["TELEGRAM_API_BASE_URL"])
         .concurrent_updates(512)
-        .connection_pool_size(HTTP_POOL_SIZE)
-        .pool_timeout(30)
-        .build()
     )
+    if os.environ.get("ECHO_TRANSPORT") == "aiohttp":
+        builder = builder.request(
+            AiohttpRequest(pool_size=HTTP_POOL_SIZE, pool_timeout=30)
+        ).get_updates_request(AiohttpRequest())
+    else:
+        builder = builder.connection_pool_size(HTTP_POOL_SIZE).pool_timeout(30)
+    app = builder.build()
     app.add_handler(CommandHandler("start", echo))
     port = os.environ.get("ECHO_WEBHOOK_PORT")
     if port:

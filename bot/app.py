@@ -32,6 +32,7 @@ from bot.config import Settings
 from bot.persistence import SqlitePersistence
 from bot.services import Services
 from bot.staff_link import Connected, Refused, StaffLinkService
+from bot.telegram_http import AiohttpRequest
 from bot.web import TelegramWebhook, WebServer
 from handlers import staff as staff_handlers
 from handlers.context import SERVICES_KEY, BotApplication, BotContext
@@ -57,8 +58,7 @@ CUSTOMER_COMMANDS = [
 ]
 
 
-# httpcore scans its whole pool for every request, so a huge pool costs CPU per call, while a
-# small one queues requests; 32 measured best in bench/booking_throughput.py.
+# Concurrent Bot API requests; more only queue on Telegram's side of the connection.
 HTTP_POOL_SIZE = 32
 
 
@@ -135,8 +135,8 @@ def build_application(settings: Settings, services: Services) -> BotApplication:
         .concurrent_updates(PerChatUpdateProcessor(512))
         .persistence(SqlitePersistence(PtbStore(services.db)))
         .defaults(Defaults(tzinfo=settings.tz))
-        .connection_pool_size(HTTP_POOL_SIZE)
-        .pool_timeout(30)
+        .request(AiohttpRequest(pool_size=HTTP_POOL_SIZE, pool_timeout=30))
+        .get_updates_request(AiohttpRequest())
         .rate_limiter(AIORateLimiter(overall_max_rate=rate, overall_time_period=1, max_retries=3))
     )
     if settings.telegram_webhook:

@@ -17,6 +17,7 @@ from telegram.error import InvalidToken, TelegramError
 from bot.config import Settings
 from bot.crypto import check_key
 from bot.google.scopes import missing_features
+from bot.telegram_http import AiohttpRequest
 from storage.catalog import CatalogRepository
 from storage.db import Database
 from storage.migrate import available_migrations, current_version
@@ -150,7 +151,9 @@ async def check_telegram(settings: Settings) -> Check:
     if settings.telegram_bot_token is None:
         return Check(False, "TELEGRAM_BOT_TOKEN is not set", "create a bot with @BotFather")
     bot = Bot(
-        settings.telegram_bot_token.get_secret_value(), base_url=settings.telegram_api_base_url
+        settings.telegram_bot_token.get_secret_value(),
+        base_url=settings.telegram_api_base_url,
+        request=AiohttpRequest(),
     )
     try:
         async with bot:
