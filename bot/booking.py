@@ -156,6 +156,11 @@ class BookingService:
 
         return await self._cache.get("business", load)
 
+    def forget_cached(self) -> None:
+        """Read settings and catalogue afresh from now on: call it after changing them in this
+        process (changes made elsewhere, like `bookbot load-config`, show within CACHE_SECONDS)."""
+        self._cache.clear()
+
     async def services(self) -> list[ServiceRecord]:
         """Active services, in display order."""
         return await self._cache.get("services", self.catalog.active_services)
@@ -165,6 +170,14 @@ class BookingService:
         found = await self._cache.get(
             ("service", service_id), lambda: self.catalog.service(service_id)
         )
+        return found if found is not None and found.active else None
+
+    async def service_by_link(self, key: str) -> ServiceRecord | None:
+        """The active service a `svc_<key>` deep link names: its setup-file id, or its
+        database id (the form links had in earlier versions)."""
+        found = await self.catalog.service_by_slug(key.lower())
+        if found is None and key.isdigit():
+            return await self.service(int(key))
         return found if found is not None and found.active else None
 
     async def staff_for(self, service_id: int) -> list[StaffRecord]:

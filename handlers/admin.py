@@ -1,4 +1,4 @@
-"""Admin commands (only for ADMIN_IDS): /invite <staff name>."""
+"""Admin commands (only for ADMIN_IDS): /invite <staff name>, /links."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from telegram import Update
 from telegram.ext import CommandHandler
 
 from bot.staff_link import Refused
+from handlers.booking import SERVICE_PAYLOAD
 from handlers.common import send
 from handlers.context import BotContext
 
@@ -50,6 +51,24 @@ async def invite(update: Update, context: BotContext) -> None:
     )
 
 
+async def links(update: Update, context: BotContext) -> None:
+    """/links: a link per service that opens it straight away, to share or put on a website."""
+    if not is_admin(update, context):
+        await send(update, context, NOT_ADMIN)
+        return
+    services = await context.services.booking.services()
+    if not services:
+        await send(update, context, "No services yet: load them with bookbot load-config.")
+        return
+    bot_link = f"https://t.me/{context.bot.username}"
+    lines = ["Links that open one service directly:", ""]
+    lines += [
+        f"{escape(s.name)}: {bot_link}?start={SERVICE_PAYLOAD}{escape(s.slug)}" for s in services
+    ]
+    lines += ["", f"All services: {bot_link}?start"]
+    await send(update, context, "\n".join(lines))
+
+
 def admin_handlers() -> list[CommandHandler[BotContext, None]]:
     """Handlers of admin commands."""
-    return [CommandHandler("invite", invite)]
+    return [CommandHandler("invite", invite), CommandHandler("links", links)]

@@ -30,6 +30,7 @@ from telegram.ext import (
 from telegram.warnings import PTBUserWarning
 
 from bot.booking import Contact, SlotUnavailable, Unavailable
+from bot.business import BusinessSettings
 from bot.domain.contact import (
     InvalidEmail,
     InvalidName,
@@ -81,13 +82,15 @@ async def _services_screen(update: Update, context: BotContext, greeting: str = 
 
 
 async def start(update: Update, context: BotContext) -> State:
-    """/start, optionally with a `svc_<id>` deep link."""
+    """/start, optionally with a `svc_<service id>` deep link."""
     context.draft.clear()
     args = context.args or []
     if args and args[0].startswith(SERVICE_PAYLOAD):
-        service_id = args[0].removeprefix(SERVICE_PAYLOAD)
-        if service_id.isdigit():
-            return await _open_service(update, context, int(service_id))
+        linked = await context.services.booking.service_by_link(
+            args[0].removeprefix(SERVICE_PAYLOAD)
+        )
+        if linked is not None:
+            return await _open_service(update, context, linked.id)
         await send(update, context, "That link is not valid any more – here is what we offer.")
     user = update.effective_user
     name = escape(user.first_name) if user else "there"
@@ -241,11 +244,41 @@ async def pick_slot(update: Update, context: BotContext) -> State:
     known = await booking.customer(user.id)
     if previous_contact.get("name"):
         draft.update(previous_contact)
-        return await _summary(update, context)
+        return await _complete_contact(update, context)
     if known is not None:
         draft.update(name=known.name, phone=known.phone, email=known.email)
-        return await _summary(update, context)
+        return await _complete_contact(update, context)
     return await _ask_name(update, context)
+
+
+async def _complete_contact(
+    update: Update, context: BotContext, *, remove_keyboard: bool = False
+) -> State:
+    """Known contact details: ask only for what the settings require and they lack (the
+    settings may have changed since they were saved), then the summary."""
+    business = await context.services.booking.business()
+    context.draft["returning"] = True
+    missing = _missing_required(business, context.draft)
+    if missing == "phone":
+        return await _ask_phone(update, context)
+    if missing == "email":
+        return await _ask_email(update, context, remove_keyboard=remove_keyboard)
+    return await _summary(update, context, remove_keyboard=remove_keyboard)
+
+
+def _missing_required(business: BusinessSettings, draft: dict[str, Any]) -> str | None:
+    """The first contact field the settings require that the draft lacks."""
+    if business.ask_phone == "required" and not draft.get("phone"):
+        return "phone"
+    if business.ask_email == "required" and not draft.get("email"):
+        return "email"
+    return None
+
+
+async def _after_phone(update: Update, context: BotContext) -> State:
+    if context.draft.get("returning"):
+        return await _complete_contact(update, context, remove_keyboard=True)
+    return await _ask_email(update, context, remove_keyboard=True)
 
 
 async def _slot_gone(
@@ -364,7 +397,7 @@ async def got_contact(update: Update, context: BotContext) -> State:
     except InvalidPhone as err:
         await send(update, context, escape(str(err)))
         return PHONE
-    return await _ask_email(update, context)
+    return await _after_phone(update, context)
 
 
 async def got_phone_text(update: Update, context: BotContext) -> State:
@@ -380,21 +413,25 @@ async def got_phone_text(update: Update, context: BotContext) -> State:
             await send(update, context, "We need a phone number for bookings, sorry.")
             return PHONE
         context.draft["phone"] = None
-        return await _ask_email(update, context)
+        return await _after_phone(update, context)
     try:
         context.draft["phone"] = normalize_phone(text)
     except InvalidPhone as err:
         await send(update, context, f"{escape(str(err))} Or use the button below.")
         return PHONE
-    return await _ask_email(update, context)
+    return await _after_phone(update, context)
 
 
-async def _ask_email(update: Update, context: BotContext) -> State:
+async def _ask_email(
+    update: Update, context: BotContext, *, remove_keyboard: bool = False
+) -> State:
+    """`remove_keyboard`: the phone step's reply keyboard is still showing."""
     business = await context.services.booking.business()
     if business.ask_email == "no":
         context.draft["email"] = None
-        return await _summary(update, context, remove_keyboard=True)
-    await send(update, context, "Thanks!", ReplyKeyboardRemove())
+        return await _summary(update, context, remove_keyboard=remove_keyboard)
+    if remove_keyboard:
+        await send(update, context, "Thanks!", ReplyKeyboardRemove())
     rows = [[button("Skip", cb.SkipField())]] if business.ask_email == "optional" else []
     rows.append([button("✖ Cancel", cb.Abort())])
     optional = " (optional)" if business.ask_email == "optional" else ""
@@ -474,7 +511,7 @@ async def _summary(update: Update, context: BotContext, *, remove_keyboard: bool
 async def edit_contact(update: Update, context: BotContext) -> State:
     """Change name/phone/e-mail before confirming."""
     await answer(update, context)
-    for key in ("name", "phone", "email"):
+    for key in ("name", "phone", "email", "returning"):
         context.draft.pop(key, None)
     return await _ask_name(update, context)
 
@@ -486,6 +523,8 @@ async def confirm(update: Update, context: BotContext) -> State:
     draft = context.draft
     if draft.get("key") != data.key or not draft.get("name"):
         return await confirm_outside(update, context)
+    if _missing_required(await context.services.booking.business(), draft):
+        return await _complete_contact(update, context)
     user = update.effective_user
     assert user is not None
     service_id, staff_id = int(draft["service"]), int(draft["staff"])

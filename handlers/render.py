@@ -21,7 +21,10 @@ STAFF_HELP = (
     "/calendars – choose where bookings go and which calendars block your time\n"
     "/disconnect – sign out from Google"
 )
-ADMIN_HELP = "\n\n<b>For admins</b>\n/invite &lt;staff name&gt; – a link for a staff member"
+ADMIN_HELP = (
+    "\n\n<b>For admins</b>\n/invite &lt;staff name&gt; – a link for a staff member\n"
+    "/links – a link to each service, to share"
+)
 
 
 def money(minor: int, currency: str) -> str:

@@ -92,6 +92,12 @@ class CatalogRepository:
         row = rows[0] if rows else None
         return _service(row) if row else None
 
+    async def service_by_slug(self, slug: str) -> ServiceRecord | None:
+        """One service by the id of the setup file, active or not."""
+        sql = f"SELECT {_SERVICE_COLUMNS} FROM services WHERE slug = ?"
+        rows = list(await self._db.reader.execute_fetchall(sql, (slug,)))
+        return _service(rows[0]) if rows else None
+
     async def staff_member(self, staff_id: int) -> StaffRecord | None:
         """One staff member by id."""
         sql = f"SELECT {_STAFF_COLUMNS} FROM staff WHERE id = ?"
