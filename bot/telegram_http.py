@@ -6,6 +6,9 @@ httpcore re-scans every pooled connection for every queued request
 (https://github.com/encode/httpcore/pull/1035): under load that scan alone was a quarter of
 the bot's CPU in `bench/booking_throughput.py`, while aiohttp keeps free connections in a queue.
 
+Like PTB's httpx client it verifies TLS against certifi's CA bundle, or `SSL_CERT_FILE` /
+`SSL_CERT_DIR` when set, and honours `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY`.
+
 Timeouts keep PTB's meaning: `read_timeout` per socket read, `connect_timeout` per
 connection, `pool_timeout` waiting for a free pooled connection. aiohttp has no per-write
 timeout, so the write timeout only counts toward a ceiling on the whole request.
@@ -13,11 +16,14 @@ timeout, so the write timeout only counts toward a ceiling on the whole request.
 
 from __future__ import annotations
 
+import os
+import ssl
 import urllib.parse
 import urllib.request
 from typing import IO
 
 import aiohttp
+import certifi
 from telegram._utils.defaultvalue import DefaultValue
 from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
@@ -82,7 +88,9 @@ class AiohttpRequest(BaseRequest):
         """Open the session (again, after a shutdown)."""
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self._pool_size, limit_per_host=0),
+                connector=aiohttp.TCPConnector(
+                    limit=self._pool_size, limit_per_host=0, ssl=tls_context()
+                ),
                 headers={"User-Agent": self.USER_AGENT},
             )
             self._proxy_by_origin.clear()
@@ -148,6 +156,15 @@ class AiohttpRequest(BaseRequest):
                 proxy = None
             self._proxy_by_origin[origin] = proxy
         return self._proxy_by_origin[origin]
+
+
+def tls_context() -> ssl.SSLContext:
+    """Certificate verification as httpx does it: SSL_CERT_FILE, SSL_CERT_DIR, or certifi."""
+    if cafile := os.environ.get("SSL_CERT_FILE"):
+        return ssl.create_default_context(cafile=cafile)
+    if capath := os.environ.get("SSL_CERT_DIR"):
+        return ssl.create_default_context(capath=capath)
+    return ssl.create_default_context(cafile=certifi.where())
 
 
 def _origin(url: str) -> str:
