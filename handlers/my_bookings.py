@@ -68,6 +68,18 @@ async def _own(update: Update, context: BotContext, booking_id: str) -> BookingR
     return found
 
 
+async def _changeable(update: Update, context: BotContext, booking_id: str) -> BookingRecord | None:
+    """The customer's own active booking if it may still change; else say why, and None."""
+    found = await _own(update, context, booking_id)
+    if found is None:
+        return None
+    too_late = await context.services.booking.can_change(found)
+    if too_late is not None:
+        await show(update, context, render.cutoff_text(too_late.cutoff), menu_keyboard())
+        return None
+    return found
+
+
 async def show_booking(update: Update, context: BotContext) -> None:
     """Details of one booking and what can be done with it."""
     await answer(update, context)
@@ -90,14 +102,10 @@ async def ask_cancel(update: Update, context: BotContext) -> None:
     """Confirm step before cancelling."""
     await answer(update, context)
     data = cb.unpack(update, cb.AskCancel)
-    found = await _own(update, context, data.booking_id)
+    found = await _changeable(update, context, data.booking_id)
     if found is None:
         return
     tz = (await context.services.booking.business()).tz
-    too_late = await context.services.booking.can_change(found)
-    if too_late is not None:
-        await show(update, context, render.cutoff_text(too_late.cutoff), menu_keyboard())
-        return
     await show(
         update,
         context,
@@ -143,14 +151,10 @@ async def move_week(update: Update, context: BotContext) -> None:
 
 
 async def _move_week(update: Update, context: BotContext, booking_id: str, around: date) -> None:
-    found = await _own(update, context, booking_id)
+    found = await _changeable(update, context, booking_id)
     if found is None:
         return
     booking = context.services.booking
-    too_late = await booking.can_change(found)
-    if too_late is not None:
-        await show(update, context, render.cutoff_text(too_late.cutoff), menu_keyboard())
-        return
     days = await booking.free_days(found.service_id, found.staff_id, ignore_booking=found.id)
     bid = cb.BookingId(found.id)
     back = button("« Keep it as it is", cb.ShowBooking(bid))
@@ -178,15 +182,18 @@ async def move_day(update: Update, context: BotContext) -> None:
     """Reschedule: the free times of a day."""
     await answer(update, context)
     data = cb.unpack(update, cb.MoveDay)
-    found = await _own(update, context, data.booking_id)
-    if found is None:
-        return
+    found = await _changeable(update, context, data.booking_id)
+    if found is not None:
+        await _move_day(update, context, found, data.day)
+
+
+async def _move_day(
+    update: Update, context: BotContext, found: BookingRecord, day: date, note: str = ""
+) -> None:
     booking = context.services.booking
-    slots = await booking.free_slots(
-        found.service_id, found.staff_id, data.day, ignore_booking=found.id
-    )
+    slots = await booking.free_slots(found.service_id, found.staff_id, day, ignore_booking=found.id)
     if not slots:
-        await _move_week(update, context, found.id, data.day)
+        await _move_week(update, context, found.id, day)
         return
     tz = (await booking.business()).tz
     bid = cb.BookingId(found.id)
@@ -194,21 +201,29 @@ async def move_day(update: Update, context: BotContext) -> None:
         slots,
         tz,
         pick=lambda s: cb.MoveSlot(bid, s),
-        back=button("« Other days", cb.MoveWeek(bid, data.day)),
+        back=button("« Other days", cb.MoveWeek(bid, day)),
     )
-    await show(update, context, f"New time on {data.day:%A %d %B} ({tz.key}):", keyboard)
+    await show(update, context, f"{note}New time on {day:%A %d %B} ({tz.key}):", keyboard)
 
 
 async def move_slot(update: Update, context: BotContext) -> None:
     """Reschedule: confirm the new time."""
     await answer(update, context)
     data = cb.unpack(update, cb.MoveSlot)
-    found = await _own(update, context, data.booking_id)
+    found = await _changeable(update, context, data.booking_id)
     if found is None:
         return
-    tz = (await context.services.booking.business()).tz
+    booking = context.services.booking
+    tz = (await booking.business()).tz
     bid = cb.BookingId(found.id)
     new_day = data.start.astimezone(tz).date()
+    free = await booking.free_slots(
+        found.service_id, found.staff_id, new_day, ignore_booking=found.id
+    )
+    if data.start not in free:
+        note = f"{render.when(data.start, tz)} is not free any more.\n\n"
+        await _move_day(update, context, found, new_day, note)
+        return
     await show(
         update,
         context,

@@ -15,6 +15,7 @@ from bot.app import BotRuntime
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.setup_file import load_setup_file
+from handlers import callbacks as cb
 from storage.db import Database
 from storage.migrate import migrate
 from tests.fakes.telegram import FakeTelegram
@@ -61,17 +62,40 @@ async def running_bot(settings: Settings, clock: ManualClock) -> AsyncIterator[B
         await runtime.stop()
 
 
+def keyboard_rows(message: JSON) -> list[list[JSON]]:
+    """The rows of inline buttons of a message (each button as Telegram sends it)."""
+    markup = message.get("reply_markup") or {}
+    return [list(row) for row in markup.get("inline_keyboard", [])]
+
+
 def buttons(message: JSON) -> list[str]:
     """Texts of the inline buttons of a message."""
-    markup = message.get("reply_markup") or {}
-    return [b["text"] for row in markup.get("inline_keyboard", []) for b in row]
+    return [b["text"] for row in keyboard_rows(message) for b in row]
 
 
 def button_url(message: JSON, text: str) -> str:
     """The URL of a URL button."""
-    markup = message.get("reply_markup") or {}
-    for row in markup.get("inline_keyboard", []):
+    for row in keyboard_rows(message):
         for b in row:
             if b["text"] == text:
                 return str(b["url"])
     raise AssertionError(f"no URL button {text!r} in {buttons(message)}")
+
+
+def button_data(message: JSON, text: str) -> str:
+    """The callback data of a button, to press it again later (kept, stale or replayed)."""
+    for row in keyboard_rows(message):
+        for b in row:
+            if b["text"] == text and "callback_data" in b:
+                return str(b["callback_data"])
+    raise AssertionError(f"no callback button {text!r} in {buttons(message)}")
+
+
+def button_callbacks(message: JSON) -> list[cb.Callback | None]:
+    """The parsed callback data of each callback button (None where it does not parse)."""
+    return [
+        cb.parse(b["callback_data"])
+        for row in keyboard_rows(message)
+        for b in row
+        if "callback_data" in b
+    ]
