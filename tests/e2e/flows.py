@@ -30,6 +30,30 @@ async def say(tg: FakeTelegram, user: FakeUser, text: str) -> JSON:
     return await tg.next_message(user.id, since=mark, timeout=WAIT)
 
 
+# The screens of a new customer's booking, in order: each is reached by one press on the last.
+STEPS = ("services", "staff", "day", "time", "name", "phone")
+
+
+async def reach_step(
+    tg: FakeTelegram,
+    user: FakeUser,
+    step: str,
+    *,
+    staff: str = "Anna",
+    day: str = "24",
+    time: str = "13:00",
+) -> JSON:
+    """From /start to the screen of `step` (one of STEPS) for a new customer, Haircut."""
+    assert step in STEPS, step
+    screen = await say(tg, user, "/start")
+    presses = (HAIRCUT, staff, day, time, f"Use “{full_name(user)}”")
+    for reached, text in zip(STEPS, presses, strict=False):
+        if reached == step:
+            return screen
+        screen = await tap(tg, user, screen, text)
+    return screen
+
+
 async def reach_summary(
     tg: FakeTelegram,
     user: FakeUser,
@@ -40,12 +64,7 @@ async def reach_summary(
     email: str | None = "ann@example.com",
 ) -> JSON:
     """From /start to the summary for a new customer (name from profile, phone shared)."""
-    menu = await say(tg, user, "/start")
-    staff_screen = await tap(tg, user, menu, HAIRCUT)
-    week = await tap(tg, user, staff_screen, staff)
-    slots = await tap(tg, user, week, day)
-    name_prompt = await tap(tg, user, slots, time)
-    phone_prompt = await tap(tg, user, name_prompt, f"Use “{full_name(user)}”")
+    phone_prompt = await reach_step(tg, user, "phone", staff=staff, day=day, time=time)
     assert "phone" in phone_prompt["text"].lower()
     mark = tg.mark()
     await tg.send_contact(user, "+358401234567")
@@ -78,3 +97,17 @@ async def confirm(tg: FakeTelegram, user: FakeUser, summary: JSON) -> JSON:
     )
     result: JSON = sent.result
     return result
+
+
+async def leave(tg: FakeTelegram, user: FakeUser) -> JSON:
+    """Send /cancel; return its first answer once the last one ("Tap /start…") arrived too."""
+    mark = tg.mark()
+    await tg.send_text(user, "/cancel")
+    first = await tg.next_message(user.id, since=mark, timeout=WAIT)
+    await tg.next_message(
+        user.id,
+        since=mark,
+        predicate=lambda m: "Tap /start whenever" in m.get("text", ""),
+        timeout=WAIT,
+    )
+    return first

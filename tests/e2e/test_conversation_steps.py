@@ -1,0 +1,181 @@
+"""Leaving, stray media and changing details at each step of the booking conversation, and a way
+back to the menu from any button the bot no longer knows."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.app import BotRuntime
+from handlers import callbacks as cb
+from tests.e2e.flows import (
+    JSON,
+    WAIT,
+    confirm,
+    leave,
+    reach_step,
+    reach_summary,
+    say,
+    tap,
+)
+from tests.e2e.harness import button_callbacks
+from tests.fakes.telegram import FakeTelegram
+
+IDLE_HINT = "I didn't catch that"
+
+
+async def _bookings(bot: BotRuntime) -> list[tuple[str, str, str | None, str | None]]:
+    assert bot.db is not None
+    async with bot.db.reader.execute(
+        "SELECT status, customer_name, customer_phone, customer_email FROM bookings"
+    ) as cur:
+        return [(r[0], r[1], r[2], r[3]) for r in await cur.fetchall()]
+
+
+@pytest.mark.parametrize(
+    ("step", "prompt"),
+    [
+        ("staff", "Who would you like to see?"),
+        ("day", "Pick a day"),
+        ("time", "Free times on"),
+        ("name", "What name"),
+        ("phone", "phone number"),
+    ],
+)
+async def test_cancel_leaves_the_conversation_at_each_step(
+    tg: FakeTelegram, bot: BotRuntime, step: str, prompt: str
+) -> None:
+    ann = tg.user(900, first_name="Ann")
+    screen = await reach_step(tg, ann, step)
+    assert prompt in screen["text"]
+    left = await leave(tg, ann)
+    assert "nothing was booked" in left["text"].lower()
+    assert tg.keyboard(ann.id) is None  # the phone step's contact keyboard is gone too
+    # In a step the same text would get that step's answer (a name, a phone, "buttons above").
+    after = await say(tg, ann, "Ann Smith")
+    assert IDLE_HINT in after["text"], step
+    assert await _bookings(bot) == []
+
+
+async def test_cancel_at_the_summary_leaves_and_its_confirm_books_nothing(
+    tg: FakeTelegram, bot: BotRuntime
+) -> None:
+    ann = tg.user(901)
+    summary = await reach_summary(tg, ann)
+    left = await leave(tg, ann)
+    assert "nothing was booked" in left["text"].lower()
+    after = await say(tg, ann, "ann@example.com")
+    assert IDLE_HINT in after["text"]
+    expired = await tap(tg, ann, summary, "✅ Confirm booking")
+    assert "expired" in expired["text"]
+    assert await _bookings(bot) == []
+
+
+async def test_media_at_contact_and_summary_steps_gets_a_hint_and_keeps_the_step(
+    tg: FakeTelegram, bot: BotRuntime
+) -> None:
+    ann = tg.user(902, first_name="Ann")
+    await reach_step(tg, ann, "phone")
+
+    mark = tg.mark()
+    await tg.send_photo(ann)
+    hint = await tg.next_message(ann.id, since=mark, timeout=WAIT)
+    assert "share your phone number" in hint["text"]
+    keyboard = tg.keyboard(ann.id)
+    assert keyboard is not None and keyboard["keyboard"][0][0]["request_contact"] is True
+    mark = tg.mark()
+    await tg.send_contact(ann, "+358401234567")
+    await tg.next_message(
+        ann.id, since=mark, predicate=lambda m: "e-mail" in m["text"], timeout=WAIT
+    )
+
+    mark = tg.mark()
+    await tg.send_sticker(ann)
+    hint = await tg.next_message(ann.id, since=mark, timeout=WAIT)
+    assert "type your e-mail address" in hint["text"]
+    summary = await say(tg, ann, "ann@example.com")
+    assert "check your booking" in summary["text"]
+
+    mark = tg.mark()
+    await tg.send_photo(ann, caption="my haircut idea")
+    hint = await tg.next_message(ann.id, since=mark, timeout=WAIT)
+    assert "Tap ✅ Confirm booking above" in hint["text"]
+    mark = tg.mark()
+    await tg.send_sticker(ann)
+    hint = await tg.next_message(ann.id, since=mark, timeout=WAIT)
+    assert "Tap ✅ Confirm booking above" in hint["text"]
+
+    await confirm(tg, ann, summary)
+    assert await _bookings(bot) == [("confirmed", "Ann", "+358401234567", "ann@example.com")]
+
+
+async def test_change_my_details_asks_them_again(tg: FakeTelegram, bot: BotRuntime) -> None:
+    ann = tg.user(903, first_name="Ann", last_name="Smith")
+    summary = await reach_summary(tg, ann)
+    assert "Ann Smith" in summary["text"] and "+358401234567" in summary["text"]
+
+    name_prompt = await tap(tg, ann, summary, "✏️ Change my details")
+    assert "What name" in name_prompt["text"]
+    phone_prompt = await say(tg, ann, "Annie Jones")
+    assert "phone" in phone_prompt["text"].lower()
+    mark = tg.mark()
+    await tg.send_text(ann, "+44 20 7946 0958")
+    await tg.next_message(
+        ann.id, since=mark, predicate=lambda m: "e-mail" in m["text"], timeout=WAIT
+    )
+    mark = tg.mark()
+    await tg.send_text(ann, "annie@example.org")
+    changed = await tg.next_message(
+        ann.id, since=mark, predicate=lambda m: "check your booking" in m["text"], timeout=WAIT
+    )
+    text = changed["text"]
+    assert "Annie Jones" in text and "+442079460958" in text and "annie@example.org" in text
+    assert "Ann Smith" not in text and "+358401234567" not in text and "ann@" not in text
+    assert "Tue 24 Nov 2026, 13:00" in text  # the chosen time is kept
+
+    confirmation = await confirm(tg, ann, changed)
+    assert "Annie Jones" in confirmation["text"]
+    assert await _bookings(bot) == [
+        ("confirmed", "Annie Jones", "+442079460958", "annie@example.org")
+    ]
+
+
+def _has_way_back(message: JSON) -> bool:
+    return any(
+        isinstance(c, cb.ShowServices | cb.ShowMyBookings) for c in button_callbacks(message)
+    )
+
+
+async def test_forged_and_stale_buttons_offer_a_way_back_to_the_menu(
+    tg: FakeTelegram, bot: BotRuntime
+) -> None:
+    ann = tg.user(904)
+    eve = tg.user(905, first_name="Eve")
+    await confirm(tg, ann, await reach_summary(tg, ann, email=None))
+    assert bot.db is not None
+    async with bot.db.reader.execute("SELECT id FROM bookings") as cur:
+        row = await cur.fetchone()
+    assert row is not None
+    anns_booking = row[0]
+    menu = await say(tg, eve, "/start")
+
+    for message_id, forged in (
+        (menu["message_id"], "zz:1"),  # a kind of button this version does not have
+        (menu["message_id"], "unknown:thing"),
+        (menu["message_id"], "x" * 64),
+        (menu["message_id"], "z:1:0:notatime"),
+        (menu["message_id"], "s:999999"),  # a service that does not exist (any more)
+        (menu["message_id"], "t:1:999999"),  # nor does this staff member
+        (menu["message_id"], f"b:{anns_booking}"),  # someone else's booking
+        (menu["message_id"], f"bx:{anns_booking}"),
+        (menu["message_id"], f"bc:{anns_booking}"),
+        (menu["message_id"], "ok:abc"),  # a Confirm from a summary that is gone
+        (987_654, "sv:1"),  # a message that no longer exists, with nonsense data
+        (987_654, "zz:1"),
+    ):
+        mark = tg.mark()
+        query = await tg.press_raw(eve, message_id, forged)
+        assert (await tg.callback_answer(query)).ok, forged
+        reply = await tg.next_message(eve.id, since=mark, predicate=_has_way_back, timeout=WAIT)
+        assert reply["text"], forged
+        assert "Ann" not in reply["text"], forged
+    assert [b[0] for b in await _bookings(bot)] == ["confirmed"]
