@@ -6,9 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bot.app import BotRuntime
-from handlers import callbacks as cb
 from tests.e2e.flows import (
-    JSON,
     WAIT,
     confirm,
     leave,
@@ -17,7 +15,6 @@ from tests.e2e.flows import (
     say,
     tap,
 )
-from tests.e2e.harness import button_callbacks
 from tests.fakes.telegram import FakeTelegram
 
 IDLE_HINT = "I didn't catch that"
@@ -137,45 +134,3 @@ async def test_change_my_details_asks_them_again(tg: FakeTelegram, bot: BotRunti
     assert await _bookings(bot) == [
         ("confirmed", "Annie Jones", "+442079460958", "annie@example.org")
     ]
-
-
-def _has_way_back(message: JSON) -> bool:
-    return any(
-        isinstance(c, cb.ShowServices | cb.ShowMyBookings) for c in button_callbacks(message)
-    )
-
-
-async def test_forged_and_stale_buttons_offer_a_way_back_to_the_menu(
-    tg: FakeTelegram, bot: BotRuntime
-) -> None:
-    ann = tg.user(904)
-    eve = tg.user(905, first_name="Eve")
-    await confirm(tg, ann, await reach_summary(tg, ann, email=None))
-    assert bot.db is not None
-    async with bot.db.reader.execute("SELECT id FROM bookings") as cur:
-        row = await cur.fetchone()
-    assert row is not None
-    anns_booking = row[0]
-    menu = await say(tg, eve, "/start")
-
-    for message_id, forged in (
-        (menu["message_id"], "zz:1"),  # a kind of button this version does not have
-        (menu["message_id"], "unknown:thing"),
-        (menu["message_id"], "x" * 64),
-        (menu["message_id"], "z:1:0:notatime"),
-        (menu["message_id"], "s:999999"),  # a service that does not exist (any more)
-        (menu["message_id"], "t:1:999999"),  # nor does this staff member
-        (menu["message_id"], f"b:{anns_booking}"),  # someone else's booking
-        (menu["message_id"], f"bx:{anns_booking}"),
-        (menu["message_id"], f"bc:{anns_booking}"),
-        (menu["message_id"], "ok:abc"),  # a Confirm from a summary that is gone
-        (987_654, "sv:1"),  # a message that no longer exists, with nonsense data
-        (987_654, "zz:1"),
-    ):
-        mark = tg.mark()
-        query = await tg.press_raw(eve, message_id, forged)
-        assert (await tg.callback_answer(query)).ok, forged
-        reply = await tg.next_message(eve.id, since=mark, predicate=_has_way_back, timeout=WAIT)
-        assert reply["text"], forged
-        assert "Ann" not in reply["text"], forged
-    assert [b[0] for b in await _bookings(bot)] == ["confirmed"]

@@ -6,8 +6,9 @@ from pathlib import Path
 
 from bot.app import BotRuntime
 from bot.clock import ManualClock
-from tests.e2e.flows import HAIRCUT, confirm, reach_summary, say, tap
-from tests.e2e.harness import bot_settings, buttons, running_bot
+from handlers import callbacks as cb
+from tests.e2e.flows import HAIRCUT, JSON, confirm, reach_summary, say, tap
+from tests.e2e.harness import bot_settings, button_callbacks, buttons, running_bot
 from tests.fakes.telegram import FakeTelegram
 
 
@@ -47,6 +48,12 @@ async def test_customer_continues_after_restart(
         assert "Who would you like to see?" in again["text"]
 
 
+def _has_way_back(message: JSON) -> bool:
+    return any(
+        isinstance(c, cb.ShowServices | cb.ShowMyBookings) for c in button_callbacks(message)
+    )
+
+
 async def test_forged_and_stale_buttons_get_an_answer(tg: FakeTelegram, bot: BotRuntime) -> None:
     ann = tg.user(701)
     eve = tg.user(702, first_name="Eve")
@@ -58,20 +65,26 @@ async def test_forged_and_stale_buttons_get_an_answer(tg: FakeTelegram, bot: Bot
     anns_booking = row[0]
     menu = await say(tg, eve, "/start")
 
-    for forged in (
-        f"bx:{anns_booking}",  # cancel someone else's booking
-        f"b:{anns_booking}",
-        "bx:../../etc",
-        "z:1:0:notatime",
-        "s:999999",
-        "unknown:thing",
-        "x" * 64,
+    for message_id, forged in (
+        (menu["message_id"], "zz:1"),  # a kind of button this version does not have
+        (menu["message_id"], "unknown:thing"),
+        (menu["message_id"], "x" * 64),
+        (menu["message_id"], "bx:../../etc"),
+        (menu["message_id"], "z:1:0:notatime"),
+        (menu["message_id"], "s:999999"),  # a service that does not exist (any more)
+        (menu["message_id"], "t:1:999999"),  # nor does this staff member
+        (menu["message_id"], f"b:{anns_booking}"),  # someone else's booking
+        (menu["message_id"], f"bx:{anns_booking}"),  # cancel it
+        (menu["message_id"], f"bc:{anns_booking}"),
+        (menu["message_id"], "ok:abc"),  # a Confirm from a summary that is gone
+        (987_654, "sv:1"),  # a message that no longer exists, with nonsense data
+        (987_654, "zz:1"),
     ):
         mark = tg.mark()
-        query = await tg.press_raw(eve, menu["message_id"], forged)
-        answer = await tg.callback_answer(query)
-        assert answer.ok, forged
-        reply = await tg.next_message(eve.id, since=mark)
+        query = await tg.press_raw(eve, message_id, forged)
+        assert (await tg.callback_answer(query)).ok, forged
+        # Always an explanation and a way back: the services list or My bookings.
+        reply = await tg.next_message(eve.id, since=mark, predicate=_has_way_back)
         assert reply["text"], forged
         assert "Ann" not in reply["text"], forged
 
