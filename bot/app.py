@@ -58,7 +58,7 @@ CUSTOMER_COMMANDS = [
 ]
 
 
-# Concurrent Bot API requests; more only queue on Telegram's side of the connection.
+# At most this many Bot API requests in flight; more wait for a free connection.
 HTTP_POOL_SIZE = 32
 
 
