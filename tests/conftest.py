@@ -7,11 +7,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from bot.clock import ManualClock
 from bot.setup_file import load_setup_file
 from storage.db import Database
 from storage.migrate import migrate
+
+# Hypothesis' per-example deadline is a timing assert, which a loaded CI machine can trip;
+# property tests check behaviour only (speed is measured in bench/).
+settings.register_profile("bookbot", deadline=None, print_blob=True)
+settings.load_profile("bookbot")
 
 DATA = Path(__file__).parent / "data"
 SALON = DATA / "salon.toml"

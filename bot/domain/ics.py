@@ -8,7 +8,9 @@ update the entry they already have instead of adding a second one; a file with
 All times are written in UTC (``...Z``), so no VTIMEZONE is needed. DTSTAMP is passed in:
 this module never reads the clock. Text is tidied before it is written: ``\\r\\n`` and
 ``\\r`` become ``\\n`` and control characters other than newline and tab are dropped (RFC 5545
-TEXT forbids them); the library escapes commas, semicolons, backslashes and newlines.
+TEXT forbids them); then commas, semicolons, backslashes and newlines are escaped exactly as
+RFC 5545 3.3.11 says (`_ExactText`), since the library's own escaping turns a literal
+backslash followed by ``N`` into a newline.
 
 ORGANIZER carries the business name as its CN. iTIP needs a calendar address there, so when
 no organizer e-mail is given we use ``mailto:noreply@<domain of the UID>``.
@@ -34,6 +36,17 @@ IcsStatus = Literal["CONFIRMED", "CANCELLED"]
 _KEPT_CONTROLS = frozenset("\n\t")
 _FALLBACK_DOMAIN = "bookbot.invalid"
 _FILENAME_STEM_MAX = 40
+
+
+class _ExactText(vText):
+    """A TEXT value escaped exactly per RFC 5545 3.3.11 (backslash first, then ``;``, ``,``
+    and newline). icalendar's vText first rewrites a literal ``\\N`` as a newline escape."""
+
+    def to_ical(self) -> bytes:
+        escaped = (
+            self.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+        )
+        return escaped.encode("utf-8")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -92,11 +105,11 @@ def booking_ics(event: IcsEvent, *, method: IcsMethod) -> bytes:
     vevent.add("dtstamp", event.dtstamp.astimezone(UTC))
     vevent.add("dtstart", event.start.astimezone(UTC))
     vevent.add("dtend", event.end.astimezone(UTC))
-    vevent.add("summary", _tidy(event.summary))
+    vevent.add("summary", _ExactText(_tidy(event.summary)))
     if event.description:
-        vevent.add("description", _tidy(event.description))
+        vevent.add("description", _ExactText(_tidy(event.description)))
     if event.location:
-        vevent.add("location", _tidy(event.location))
+        vevent.add("location", _ExactText(_tidy(event.location)))
     vevent.add("status", event.status)
     vevent.add("transp", "TRANSPARENT" if event.status == "CANCELLED" else "OPAQUE")
     vevent.add("organizer", _organizer(event))
