@@ -65,7 +65,7 @@ async def links(update: Update, context: BotContext) -> None:
     lines += [
         f"{escape(s.name)}: {bot_link}?start={SERVICE_PAYLOAD}{escape(s.slug)}" for s in services
     ]
-    lines += ["", f"All services: {bot_link}?start"]
+    lines += ["", f"All services: {bot_link}"]
     await send(update, context, "\n".join(lines))
 
 
