@@ -13,9 +13,9 @@ library error underneath)::
     ├── SyncTokenExpired        410 ``fullSyncRequired``: drop the sync token, sync fully
     ├── Conflict                409 ``duplicate``: the id is taken (even by a deleted event)
     ├── PreconditionFailed      412 ``conditionNotMet``: the ``If-Match`` etag is stale
-    ├── RateLimited             403 ``rateLimitExceeded``/``userRateLimitExceeded``/quota, 429;
-    │                           ``retry_after`` seconds from ``Retry-After`` when sent
-    ├── Transient               408, 5xx, network errors and timeouts: retry with backoff
+    ├── Retryable               ``retry_after`` seconds from ``Retry-After`` when sent
+    │   ├── RateLimited         403 ``rateLimitExceeded``/``userRateLimitExceeded``/quota, 429
+    │   └── Transient           408, 5xx, network errors and timeouts: retry with backoff
     └── BadRequest              any other 4xx
         └── InvalidClient       ``invalid_client``: GOOGLE_CLIENT_ID/SECRET are wrong
 
@@ -97,8 +97,8 @@ class PreconditionFailed(GoogleError):
     """412: the ``If-Match`` etag no longer matches."""
 
 
-class RateLimited(GoogleError):
-    """Google asks to slow down; ``retry_after`` is in seconds when it said how long."""
+class Retryable(GoogleError):
+    """Worth trying again later; ``retry_after`` is in seconds when Google said how long."""
 
     def __init__(
         self,
@@ -112,19 +112,12 @@ class RateLimited(GoogleError):
         self.retry_after = retry_after
 
 
-class Transient(GoogleError):
-    """A server or network failure worth retrying; ``retry_after`` when Google sent one."""
+class RateLimited(Retryable):
+    """Google asks to slow down."""
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        status: int | None = None,
-        reason: str | None = None,
-        retry_after: float | None = None,
-    ) -> None:
-        super().__init__(message, status=status, reason=reason)
-        self.retry_after = retry_after
+
+class Transient(Retryable):
+    """A server or network failure worth retrying."""
 
 
 class BadRequest(GoogleError):

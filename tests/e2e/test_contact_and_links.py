@@ -51,6 +51,13 @@ async def test_deep_link_names_the_service_by_its_setup_file_id(
     )
     assert "Pick a service" in menu["text"]
 
+    # A service taken off the setup file keeps its id, but its link no longer opens it.
+    assert bot.services is not None
+    async with bot.services.db.transaction() as tx:
+        await tx.execute("UPDATE services SET active = 0 WHERE slug = 'beard'")
+    bot.services.booking.forget_cached()
+    assert "not valid any more" in (await say(tg, ann, "/start svc_beard"))["text"]
+
 
 async def test_admin_gets_a_link_per_service(tg: FakeTelegram, bot: BotRuntime) -> None:
     admin = tg.user(ADMIN_ID, first_name="Boss")

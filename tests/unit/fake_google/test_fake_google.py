@@ -7,8 +7,7 @@ aiogoogle, which must see the same answers.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -17,11 +16,8 @@ from aiogoogle.excs import HTTPError as AiogoogleHTTPError
 from bot.clock import ManualClock
 from tests.fakes.google import Account, FakeGoogle
 from tests.unit.fake_google_support import (
-    CLIENT_ID,
-    CLIENT_SECRET,
     EMAIL,
     READONLY,
-    REDIRECT_URI,
     aiogoogle_api,
     aiogoogle_client,
     aiogoogle_error,
@@ -34,19 +30,6 @@ from tests.unit.fake_google_support import (
     moment,
     rfc,
 )
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock(datetime.now(UTC).replace(microsecond=0))
-
-
-@pytest.fixture
-async def google(clock: ManualClock, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeGoogle]:
-    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
-    async with FakeGoogle(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, clock=clock) as fake:
-        fake.register_redirect_uri(REDIRECT_URI)
-        yield fake
 
 
 @pytest.fixture

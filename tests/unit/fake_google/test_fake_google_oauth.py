@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import aiohttp
 import pytest
@@ -29,20 +28,6 @@ from tests.unit.fake_google_support import (
     credentials,
     new_flow,
 )
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock(datetime.now(UTC).replace(microsecond=0))
-
-
-@pytest.fixture
-async def google(clock: ManualClock, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeGoogle]:
-    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
-    monkeypatch.delenv("OAUTHLIB_RELAX_TOKEN_SCOPE", raising=False)
-    async with FakeGoogle(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, clock=clock) as fake:
-        fake.register_redirect_uri(REDIRECT_URI)
-        yield fake
 
 
 async def test_consent_url_with_pkce_redirects_with_code_state_and_scope(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -12,9 +12,6 @@ from aiohttp import web
 from bot.clock import ManualClock
 from tests.fakes.google import Account, FakeGoogle
 from tests.unit.fake_google_support import (
-    CLIENT_ID,
-    CLIENT_SECRET,
-    REDIRECT_URI,
     aiogoogle_api,
     aiogoogle_client,
     aiogoogle_error,
@@ -29,19 +26,6 @@ from tests.unit.fake_google_support import (
 )
 
 CAL = "alice@example.com"
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock(datetime.now(UTC).replace(microsecond=0))
-
-
-@pytest.fixture
-async def google(clock: ManualClock, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeGoogle]:
-    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
-    async with FakeGoogle(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, clock=clock) as fake:
-        fake.register_redirect_uri(REDIRECT_URI)
-        yield fake
 
 
 @pytest.fixture

@@ -1,0 +1,1 @@
+"""Fidelity tests of the Google emulator, driven by Google's own clients."""
