@@ -26,7 +26,7 @@ from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes, Defaults
 
 from bot.booking import BookingService, ExternalBusy
-from bot.clock import Clock, SystemClock
+from bot.clock import Clock
 from bot.concurrency import PerChatUpdateProcessor
 from bot.config import Settings
 from bot.persistence import SqlitePersistence
@@ -150,9 +150,9 @@ def build_application(settings: Settings, services: Services) -> BotApplication:
 class BotRuntime:
     """Starts and stops the whole bot inside the running event loop."""
 
-    def __init__(self, settings: Settings, *, clock: Clock | None = None) -> None:
+    def __init__(self, settings: Settings, *, clock: Clock) -> None:
         self.settings = settings
-        self.clock = clock or SystemClock()
+        self.clock = clock
         self.db: Database | None = None
         self.app: BotApplication | None = None
         self.services: Services | None = None

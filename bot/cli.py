@@ -75,8 +75,9 @@ async def _run(settings: Settings) -> int:
     from telegram.error import InvalidToken, NetworkError
 
     from bot.app import BotRuntime
+    from bot.clock import SystemClock
 
-    runtime = BotRuntime(settings)
+    runtime = BotRuntime(settings, clock=SystemClock())
     try:
         await runtime.run_until_signalled()
     except InvalidToken:

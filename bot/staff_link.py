@@ -141,7 +141,7 @@ class StaffLinkService:
             assert settings.token_encryption_key is not None
             assert settings.google_client_secret is not None
             self._cipher = TokenCipher(settings.token_encryption_key.get_secret_value())
-            self._oauth = GoogleOAuth.from_settings(settings)
+            self._oauth = GoogleOAuth.from_settings(settings, clock=clock)
             self.calendar = GoogleCalendar(
                 client_id=settings.google_client_id or "",
                 client_secret=settings.google_client_secret.get_secret_value(),

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 import pytest
@@ -21,8 +22,21 @@ settings.load_profile("bookbot")
 
 DATA = Path(__file__).parent / "data"
 SALON = DATA / "salon.toml"
-# Monday 23 November 2026, 08:00 in Helsinki (UTC+2).
-MONDAY_MORNING = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
+
+
+def _test_monday() -> date:
+    """The Monday the tests start on: 23 November 2026, or BOOKBOT_TEST_MONDAY (YYYY-MM-DD).
+
+    Moving it (e.g. years ahead) checks that nothing mixes the fixed date with the wall clock.
+    """
+    day = date.fromisoformat(os.environ.get("BOOKBOT_TEST_MONDAY") or "2026-11-23")
+    if day.weekday() != 0:
+        raise ValueError(f"BOOKBOT_TEST_MONDAY={day} is not a Monday")
+    return day
+
+
+# Monday 08:00 in Helsinki (UTC+2 in winter).
+MONDAY_MORNING = datetime.combine(_test_monday(), time(6, 0), tzinfo=UTC)
 
 
 @pytest.fixture

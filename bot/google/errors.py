@@ -133,9 +133,12 @@ def from_http(
     body: object,
     *,
     headers: Mapping[str, str] | None = None,
-    now: datetime | None = None,
+    now: datetime,
 ) -> GoogleError:
-    """The `GoogleError` for an HTTP error status and Google's error body; raise it ``from``."""
+    """The `GoogleError` for an HTTP status and Google's error body; raise it ``from``.
+
+    `now` (from the caller's clock) turns an HTTP-date ``Retry-After`` into seconds.
+    """
     reasons, message = _parse_body(body)
     reason = reasons[0] if reasons else None
     text = f"Google answered {status}" + (f" {reason}" if reason else "")
@@ -184,7 +187,7 @@ def _parse_body(body: object) -> tuple[list[str], str]:
     return reasons, str(error.get("message") or "")
 
 
-def _retry_after(headers: Mapping[str, str] | None, now: datetime | None) -> float | None:
+def _retry_after(headers: Mapping[str, str] | None, now: datetime) -> float | None:
     """Seconds from a ``Retry-After`` header (delta-seconds or HTTP-date), if any."""
     if not headers:
         return None
@@ -203,4 +206,4 @@ def _retry_after(headers: Mapping[str, str] | None, now: datetime | None) -> flo
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+    return max(0.0, (when - now).total_seconds())

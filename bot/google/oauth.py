@@ -31,7 +31,7 @@ import requests
 from google_auth_oauthlib.flow import Flow
 from oauthlib.oauth2.rfc6749.errors import OAuth2Error  # type: ignore[import-untyped]
 
-from bot.clock import Clock, SystemClock
+from bot.clock import Clock
 from bot.google import scopes as scope_names
 from bot.google.errors import BadRequest, GoogleError, Transient, from_http
 
@@ -162,7 +162,7 @@ class GoogleOAuth:
         token_uri: str,
         revoke_uri: str,
         redirect_uri: str,
-        clock: Clock | None = None,
+        clock: Clock,
         scopes: Iterable[str] = scope_names.REQUESTED,
         email_lookup: EmailLookup | None = None,
         timeout: float = DEFAULT_TIMEOUT,
@@ -186,7 +186,7 @@ class GoogleOAuth:
         }
         self._revoke_uri = revoke_uri
         self._redirect_uri = redirect_uri
-        self._clock: Clock = clock or SystemClock()
+        self._clock = clock
         self._scopes = tuple(scopes)
         self._email_lookup = email_lookup
         self._timeout = timeout
@@ -197,7 +197,7 @@ class GoogleOAuth:
         cls,
         settings: Settings,
         *,
-        clock: Clock | None = None,
+        clock: Clock,
         email_lookup: EmailLookup | None = None,
     ) -> GoogleOAuth:
         """The client configured by GOOGLE_* settings."""

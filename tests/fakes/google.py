@@ -33,7 +33,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.clock import Clock, SystemClock
+from bot.clock import Clock
 from tests.fakes.google_api import CalendarApi, rewritten_discovery
 from tests.fakes.google_calendar import CalendarHandlers
 from tests.fakes.google_events import EventHandlers, Invitation, build_time
@@ -54,13 +54,13 @@ class FakeGoogle:
         *,
         client_id: str = "emulator-client.apps.googleusercontent.com",
         client_secret: str = "emulator-secret",  # noqa: S107 - a test double's secret
-        clock: Clock | None = None,
+        clock: Clock,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
         self.client_id = client_id
         self.client_secret = client_secret
-        self.store = GoogleStore(clock or SystemClock())
+        self.store = GoogleStore(clock)
         self.calls: list[Call] = []
         self.invitations: list[Invitation] = []
         self._faults = FaultPlan()

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from bot.clock import SystemClock
 from bot.crypto import check_key, generate_key
 from tests.conftest import SALON
 from tests.fakes.google import FakeGoogle
@@ -138,7 +139,8 @@ async def test_doctor_all_good(
 async def test_doctor_names_each_problem_and_its_fix(
     tg: FakeTelegram, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    async with FakeGoogle() as google:
+    # doctor runs on the system clock, as `bookbot doctor` does; so does the emulator here.
+    async with FakeGoogle(clock=SystemClock()) as google:
         monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123:wrong")
         monkeypatch.setenv("TELEGRAM_API_BASE_URL", tg.base_url)
         monkeypatch.setenv("GOOGLE_CLIENT_ID", google.client_id)

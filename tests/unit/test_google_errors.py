@@ -23,6 +23,8 @@ from bot.google.errors import (
     from_http,
 )
 
+NOW = datetime(2030, 1, 1, 12, 0, 0, tzinfo=UTC)
+
 
 def api_error(code: int, reason: str, message: str = "msg") -> dict[str, object]:
     """A Calendar API error body."""
@@ -67,7 +69,7 @@ def api_error(code: int, reason: str, message: str = "msg") -> dict[str, object]
     ],
 )
 def test_status_and_reason_map_to_one_class(status: int, body: object, kind: type) -> None:
-    err = from_http(status, body)
+    err = from_http(status, body, now=NOW)
     assert type(err) is kind
     assert isinstance(err, GoogleError)
     assert err.status == status
@@ -82,26 +84,27 @@ def test_scope_insufficient_is_recognised_from_error_info_details() -> None:
             "details": [{"reason": "ACCESS_TOKEN_SCOPE_INSUFFICIENT"}],
         }
     }
-    assert isinstance(from_http(403, body), InsufficientScope)
+    assert isinstance(from_http(403, body, now=NOW), InsufficientScope)
 
 
 def test_message_names_status_reason_and_google_message() -> None:
-    err = from_http(404, api_error(404, "notFound", "Not Found"))
+    err = from_http(404, api_error(404, "notFound", "Not Found"), now=NOW)
     assert str(err) == "Google answered 404 notFound: Not Found"
     assert err.reason == "notFound"
 
 
 def test_retry_after_seconds_and_http_date() -> None:
-    limited = from_http(429, api_error(429, "rateLimitExceeded"), headers={"Retry-After": "7"})
+    limited = from_http(
+        429, api_error(429, "rateLimitExceeded"), headers={"Retry-After": "7"}, now=NOW
+    )
     assert isinstance(limited, RateLimited)
     assert limited.retry_after == 7.0
-    now = datetime(2030, 1, 1, 12, 0, 0, tzinfo=UTC)
-    dated = from_http(503, None, headers={"retry-after": "Tue, 01 Jan 2030 12:00:30 GMT"}, now=now)
+    dated = from_http(503, None, headers={"retry-after": "Tue, 01 Jan 2030 12:00:30 GMT"}, now=NOW)
     assert isinstance(dated, Transient)
     assert dated.retry_after == 30.0
-    assert isinstance(limited_none := from_http(429, None), RateLimited)
+    assert isinstance(limited_none := from_http(429, None, now=NOW), RateLimited)
     assert limited_none.retry_after is None
-    garbage = from_http(429, None, headers={"Retry-After": "soon"})
+    garbage = from_http(429, None, headers={"Retry-After": "soon"}, now=NOW)
     assert isinstance(garbage, RateLimited)
     assert garbage.retry_after is None
 
@@ -113,7 +116,7 @@ def test_token_like_text_never_reaches_a_message() -> None:
         "echo: Bearer ya29.a0SECRETSECRET refresh 1//0gSECRETREFRESH code 4/0ASECRETCODE "
         "jwt eyJhbGciOi.eyJzdWIiOi.c2lnbmF0dXJl",
     )
-    text = str(from_http(400, leaky))
+    text = str(from_http(400, leaky, now=NOW))
     for secret in ("SECRETSECRET", "SECRETREFRESH", "SECRETCODE", "eyJzdWIiOi"):
         assert secret not in text
     assert "[redacted]" in text

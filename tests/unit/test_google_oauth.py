@@ -268,7 +268,7 @@ async def test_revoke_ends_the_grant_and_a_second_revoke_is_fine(
         await oauth.revoke(tokens.access_token)
 
 
-def test_plain_http_only_on_loopback(clean_env: None) -> None:
+def test_plain_http_only_on_loopback(clean_env: None, clock: ManualClock) -> None:
     def build(base: str) -> GoogleOAuth:
         return GoogleOAuth(
             client_id=CLIENT_ID,
@@ -277,6 +277,7 @@ def test_plain_http_only_on_loopback(clean_env: None) -> None:
             token_uri=base + "/token",
             revoke_uri=base + "/revoke",
             redirect_uri=REDIRECT_URI,
+            clock=clock,
         )
 
     with pytest.raises(ValueError, match="https"):

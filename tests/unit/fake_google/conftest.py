@@ -1,5 +1,5 @@
-"""The emulator under test, on a clock that starts at the real now (Google's clients check
-token expiry against the wall clock)."""
+"""The emulator under test, on a wall_clock that starts at the real now (Google's clients check
+token expiry against the wall wall_clock)."""
 
 from __future__ import annotations
 
@@ -14,14 +14,19 @@ from tests.unit.fake_google_support import CLIENT_ID, CLIENT_SECRET, REDIRECT_UR
 
 
 @pytest.fixture
-def clock() -> ManualClock:
+def wall_clock() -> ManualClock:
+    """A manual clock starting at the real now (moved only by the test)."""
     return ManualClock(datetime.now(UTC).replace(microsecond=0))
 
 
 @pytest.fixture
-async def google(clock: ManualClock, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeGoogle]:
+async def google(
+    wall_clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[FakeGoogle]:
     monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")  # the emulator serves plain http
     monkeypatch.delenv("OAUTHLIB_RELAX_TOKEN_SCOPE", raising=False)
-    async with FakeGoogle(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, clock=clock) as fake:
+    async with FakeGoogle(
+        client_id=CLIENT_ID, client_secret=CLIENT_SECRET, clock=wall_clock
+    ) as fake:
         fake.register_redirect_uri(REDIRECT_URI)
         yield fake

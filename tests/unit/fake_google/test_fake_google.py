@@ -321,7 +321,7 @@ async def test_injected_faults_reach_both_clients(google: FakeGoogle, token: Any
 
 
 async def test_per_user_rate_limit_counts_in_emulator_seconds(
-    google: FakeGoogle, token: Any, clock: ManualClock
+    google: FakeGoogle, token: Any, wall_clock: ManualClock
 ) -> None:
     google.set_user_rate_limit(2)
     service = discovery_service(google, credentials(google, token))
@@ -329,7 +329,7 @@ async def test_per_user_rate_limit_counts_in_emulator_seconds(
         await execute(service.calendarList().list())
     status, body, _ = await http_error(service.calendarList().list())
     assert (status, body["error"]["errors"][0]["reason"]) == (403, "userRateLimitExceeded")
-    clock.advance(timedelta(seconds=1))
+    wall_clock.advance(timedelta(seconds=1))
     await execute(service.calendarList().list())
 
 

@@ -110,11 +110,11 @@ async def test_code_is_single_use_and_reuse_revokes_what_it_issued(google: FakeG
         await asyncio.to_thread(creds.refresh, AuthRequest())
 
 
-async def test_code_expires_after_ten_minutes(google: FakeGoogle, clock: ManualClock) -> None:
+async def test_code_expires_after_ten_minutes(google: FakeGoogle, wall_clock: ManualClock) -> None:
     google.set_consent(google.add_account("a@example.com"))
     flow = new_flow(google)
     redirect = await browse(consent_url(flow))
-    clock.advance(timedelta(minutes=10))
+    wall_clock.advance(timedelta(minutes=10))
     with pytest.raises(InvalidGrantError):
         await asyncio.to_thread(flow.fetch_token, code=redirect.params["code"])
 
@@ -172,7 +172,7 @@ async def test_include_granted_scopes_adds_earlier_grants(google: FakeGoogle) ->
 
 
 async def test_refresh_with_google_auth_and_testing_mode_expiry(
-    google: FakeGoogle, clock: ManualClock
+    google: FakeGoogle, wall_clock: ManualClock
 ) -> None:
     google.testing_mode = True
     google.set_consent(google.add_account("a@example.com"))
@@ -181,7 +181,7 @@ async def test_refresh_with_google_auth_and_testing_mode_expiry(
     request = AuthRequest()
     await asyncio.to_thread(creds.refresh, request)
     assert creds.token != token["access_token"]
-    clock.advance(timedelta(days=7))
+    wall_clock.advance(timedelta(days=7))
     with pytest.raises(RefreshError, match="Token has been expired or revoked"):
         await asyncio.to_thread(creds.refresh, request)
 

@@ -202,7 +202,7 @@ async def receiver() -> AsyncIterator[tuple[str, list[dict[str, str]]]]:
 async def test_watch_delivers_sync_then_exists_until_stopped(
     google: FakeGoogle,
     token: Any,
-    clock: ManualClock,
+    wall_clock: ManualClock,
     receiver: tuple[str, list[dict[str, str]]],
 ) -> None:
     address, received = receiver
@@ -239,11 +239,11 @@ async def test_watch_delivers_sync_then_exists_until_stopped(
     public = {"id": "chan-2", "type": "web_hook", "address": "http://bot.example.com/push"}
     status, err, _ = await http_error(service.events().watch(calendarId=CAL, body=public))
     assert (status, err["error"]["errors"][0]["reason"]) == (400, "push.webhookUrlNotHttps")
-    soon = int((clock.now() + timedelta(hours=1)).timestamp() * 1000)
+    soon = int((wall_clock.now() + timedelta(hours=1)).timestamp() * 1000)
     short = {"id": "chan-3", "type": "web_hook", "address": address, "expiration": soon}
     await execute(service.events().watch(calendarId=CAL, body=short))
     await google.drain_push()
-    clock.advance(timedelta(hours=2))
+    wall_clock.advance(timedelta(hours=2))
     google.user_add_event(CAL, moment(5), moment(6))
     await google.drain_push()
     assert [h["X-Goog-Channel-ID"] for h in received[3:]] == ["chan-3"]
