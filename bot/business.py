@@ -15,6 +15,11 @@ from zoneinfo import ZoneInfo
 ContactField = Literal["no", "optional", "required"]
 _CONTACT_CHOICES = ("no", "optional", "required")
 
+# Every number has a bound, so no date arithmetic downstream can overflow.
+MAX_HORIZON_DAYS = 366
+MIN_SLOT_STEP = timedelta(minutes=5)
+MAX_SLOT_STEP = timedelta(hours=24)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class BusinessSettings:
@@ -32,12 +37,20 @@ class BusinessSettings:
 
     def __post_init__(self) -> None:
         ZoneInfo(self.timezone)
-        if not 1 <= self.horizon_days <= 366:
-            raise ValueError("horizon_days must be between 1 and 366")
-        if self.slot_step < timedelta(minutes=5) or self.slot_step > timedelta(hours=24):
+        if not 1 <= self.horizon_days <= MAX_HORIZON_DAYS:
+            raise ValueError(f"horizon_days must be between 1 and {MAX_HORIZON_DAYS}")
+        if not MIN_SLOT_STEP <= self.slot_step <= MAX_SLOT_STEP:
             raise ValueError("slot_step must be between 5 minutes and 24 hours")
         if self.min_notice < timedelta(0) or self.cancellation_cutoff < timedelta(0):
             raise ValueError("minimum notice and cancellation cutoff cannot be negative")
+        horizon = timedelta(days=self.horizon_days)
+        if self.min_notice > horizon:
+            raise ValueError(
+                f"minimum notice ({self.min_notice}) is longer than the booking horizon "
+                f"({self.horizon_days} days): nothing could ever be booked"
+            )
+        if self.cancellation_cutoff > timedelta(days=MAX_HORIZON_DAYS):
+            raise ValueError(f"cancellation cutoff must be at most {MAX_HORIZON_DAYS} days")
         if self.ask_phone not in _CONTACT_CHOICES or self.ask_email not in _CONTACT_CHOICES:
             raise ValueError(f"ask_phone/ask_email must be one of {_CONTACT_CHOICES}")
 

@@ -7,17 +7,21 @@ import asyncio
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
-from bot.config import Settings
+from bot.config import BOTFATHER_COPY_HINT, Settings, token_problem
+
+if TYPE_CHECKING:
+    from bot.setup_file import LoadResult
 
 BOTFATHER_HELP = """\
 bookbot needs a Telegram bot token to start. Open Telegram, talk to @BotFather, send
 /newbot and follow the steps; BotFather replies with a token like 123456789:AAE... Put it in
 a file named .env next to where you run bookbot, as the line TELEGRAM_BOT_TOKEN=<your token>
-(copy .env.example to .env to start from every setting), or export TELEGRAM_BOT_TOKEN in
-your shell, then run `bookbot run` again."""
+(scripts/run creates .env from .env.example on its first run), or export TELEGRAM_BOT_TOKEN in
+your shell, then start the bot again with scripts/run."""
 
 
 def _settings() -> Settings:
@@ -55,20 +59,44 @@ async def _migrate(settings: Settings) -> str:
     )
 
 
-async def _load_config(settings: Settings, path: Path) -> str:
-    from bot.setup_file import load_setup_file
+def _describe(result: LoadResult) -> str:
+    """'services: 3 added; staff: 1 changed, 1 deactivated; settings: 9 changed'."""
+    parts = []
+    for kind, changes in (("services", result.services), ("staff", result.staff)):
+        counts = [
+            f"{count} {what}"
+            for count, what in (
+                (changes.added, "added"),
+                (changes.changed, "changed"),
+                (changes.deactivated, "deactivated"),
+            )
+            if count
+        ]
+        if counts:
+            parts.append(f"{kind}: {', '.join(counts)}")
+    if result.settings:
+        parts.append(f"settings: {result.settings} changed")
+    return "; ".join(parts)
+
+
+async def _load_config(settings: Settings, path: Path, *, if_empty: bool) -> str:
+    from bot.setup_file import apply_setup_file, read_setup_file
+    from storage.catalog import CatalogRepository
     from storage.db import Database
     from storage.migrate import migrate
 
+    setup = read_setup_file(path)
     db = await Database.open(settings.database_path)
     try:
         await migrate(db)
-        changes = await load_setup_file(path, db, default_timezone=settings.business_timezone)
+        if if_empty and await CatalogRepository(db).all_staff():
+            return f"{path}: not loaded, {settings.database_path} already holds a business"
+        result = await apply_setup_file(setup, db, default_timezone=settings.business_timezone)
     finally:
         await db.close()
-    if not any(changes.values()):
+    if not result:
         return f"{path}: already loaded, nothing changed"
-    return f"{path}: loaded ({', '.join(f'{k}: {v} changed' for k, v in changes.items())})"
+    return f"{path}: loaded ({_describe(result)})"
 
 
 async def _run(settings: Settings) -> int:
@@ -115,6 +143,11 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("migrate", help="apply database migrations")
     load = sub.add_parser("load-config", help="load services, staff and settings from a TOML file")
     load.add_argument("file", type=Path)
+    load.add_argument(
+        "--if-empty",
+        action="store_true",
+        help="load only if no business was ever loaded into the database (used by scripts/run)",
+    )
     sub.add_parser("gen-key", help="print a new TOKEN_ENCRYPTION_KEY")
     sub.add_parser("doctor", help="check the configuration and say how to fix problems")
     args = parser.parse_args(argv)
@@ -130,6 +163,10 @@ def main(argv: list[str] | None = None) -> int:
         if settings.telegram_bot_token is None:
             print(BOTFATHER_HELP, file=sys.stderr)
             return 2
+        problem = token_problem(settings.telegram_bot_token.get_secret_value())
+        if problem is not None:
+            print(f"bookbot: TELEGRAM_BOT_TOKEN {problem}; {BOTFATHER_COPY_HINT}.", file=sys.stderr)
+            return 2
         return asyncio.run(_run(settings))
     if args.command == "migrate":
         print(asyncio.run(_migrate(settings)))
@@ -138,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
         from bot.setup_file import SetupFileError
 
         try:
-            print(asyncio.run(_load_config(settings, args.file)))
+            print(asyncio.run(_load_config(settings, args.file, if_empty=args.if_empty)))
         except SetupFileError as err:
             print(f"bookbot: {err}", file=sys.stderr)
             return 2

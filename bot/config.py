@@ -6,6 +6,7 @@ Every setting is listed with a comment in `.env.example`. Google is optional: wi
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
@@ -21,6 +22,33 @@ DEFAULT_GOOGLE_AUTH_URI = "https://accounts.google.com/o/oauth2/auth"
 DEFAULT_GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"  # noqa: S105 - a URL
 DEFAULT_GOOGLE_REVOKE_URI = "https://oauth2.googleapis.com/revoke"
 DEFAULT_GOOGLE_API_ROOT_URL = "https://www.googleapis.com/"
+
+# What @BotFather gives: the bot's numeric id, a colon, then letters, digits, - and _.
+_TOKEN_FORMAT = re.compile(r"[0-9]+:[A-Za-z0-9_-]+")
+
+BOTFATHER_COPY_HINT = (
+    "copy the whole token from @BotFather (send /mybots there, pick your bot, then "
+    "'API Token') into .env as the line TELEGRAM_BOT_TOKEN=<token>"
+)
+
+
+def token_problem(token: str) -> str | None:
+    """Why a bot token cannot be one @BotFather gave, or None if it has the right form.
+
+    The reason never quotes the token: it is a secret.
+    """
+    if _TOKEN_FORMAT.fullmatch(token):
+        return None
+    if any(character.isspace() for character in token):
+        return "contains spaces or line breaks"
+    if ":" not in token:
+        return "has no ':' (a token looks like 123456789:AAE...)"
+    bot_id, _, secret = token.partition(":")
+    if not bot_id.isascii() or not bot_id.isdigit():
+        return "does not start with the bot's number (a token looks like 123456789:AAE...)"
+    if not secret:
+        return "has nothing after the ':' (a token looks like 123456789:AAE...)"
+    return "has characters a token never has (only letters, digits, '-' and '_' after the ':')"
 
 
 class Settings(BaseSettings):

@@ -1,6 +1,7 @@
 """`bookbot doctor`: checks what a human most often gets wrong, and says how to fix each.
 
-Settings, redirect URI, encryption key, database, the Telegram token (getMe), Google
+Settings (admins), redirect URI, encryption key, database, that a business is loaded (an
+active service and staff member), the Telegram token (its form, then getMe), Google
 endpoints, and for each staff member their Google connection, scopes and last error.
 """
 
@@ -14,7 +15,7 @@ import aiohttp
 from telegram import Bot
 from telegram.error import InvalidToken, TelegramError
 
-from bot.config import Settings
+from bot.config import BOTFATHER_COPY_HINT, Settings, token_problem
 from bot.crypto import check_key
 from bot.google.scopes import missing_features
 from bot.telegram_http import AiohttpRequest
@@ -88,6 +89,7 @@ async def check_database(settings: Settings) -> list[Check]:
             )
         else:
             checks.append(Check(True, f"database schema is up to date (version {version})"))
+            checks += await _business_checks(db)
             checks += await _staff_checks(settings, db)
         return checks
     except Exception as err:
@@ -100,6 +102,31 @@ async def check_database(settings: Settings) -> list[Check]:
         ]
     finally:
         await db.close()
+
+
+async def _business_checks(db: Database) -> list[Check]:
+    """Customers can book only with at least one active service and staff member."""
+    catalog = CatalogRepository(db)
+    services = await catalog.active_services()
+    staff = [member for member in await catalog.all_staff() if member.active]
+    fix = "run `bookbot load-config your-business.toml` (start from examples/business.toml)"
+    if not services or not staff:
+        missing = " and ".join(
+            what for what, items in (("service", services), ("staff member", staff)) if not items
+        )
+        return [Check(False, f"no active {missing}: customers cannot book", fix)]
+    return [Check(True, f"{len(services)} active services, {len(staff)} active staff")]
+
+
+def check_admins(settings: Settings) -> Check:
+    """Without ADMIN_IDS nobody can /invite staff or get the /links."""
+    if settings.admin_ids:
+        return Check(True, f"ADMIN_IDS: {len(settings.admin_ids)} admin(s)")
+    return Check(
+        False,
+        "ADMIN_IDS is not set: nobody can /invite staff or use /links",
+        "put your Telegram user id in .env as ADMIN_IDS=<id> (@userinfobot tells you your id)",
+    )
 
 
 async def _staff_checks(settings: Settings, db: Database) -> list[Check]:
@@ -150,8 +177,16 @@ async def check_telegram(settings: Settings) -> Check:
     """Telegram accepts the token (getMe)."""
     if settings.telegram_bot_token is None:
         return Check(False, "TELEGRAM_BOT_TOKEN is not set", "create a bot with @BotFather")
+    token = settings.telegram_bot_token.get_secret_value()
+    problem = token_problem(token)
+    if problem is not None:
+        return Check(
+            False,
+            f"TELEGRAM_BOT_TOKEN is malformed: it {problem}",
+            BOTFATHER_COPY_HINT,
+        )
     bot = Bot(
-        settings.telegram_bot_token.get_secret_value(),
+        token,
         base_url=settings.telegram_api_base_url,
         request=AiohttpRequest(),
     )
@@ -202,7 +237,7 @@ async def check_google_endpoints(settings: Settings) -> list[Check]:
 
 async def run_doctor(settings: Settings) -> list[Check]:
     """Every check, in the order a human would fix them."""
-    checks: list[Check] = []
+    checks: list[Check] = [check_admins(settings)]
     if settings.google_enabled:
         checks.append(check_redirect(settings))
         key = settings.token_encryption_key

@@ -3,22 +3,38 @@
 The file is validated as a whole before anything is written, and loading the same file
 twice changes nothing (services and staff are matched by their `id` in the file). Services
 and staff that disappear from the file are deactivated, never deleted: bookings keep them.
+
+Prices: `price` is in major units (45 or 45.50 or "45,50" EUR); `price_minor` is in minor
+units (4500 cents). Every number is bounded, so nothing downstream can overflow.
 """
 
 from __future__ import annotations
 
 import itertools
+import json
 import re
 import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
-from bot.business import BusinessSettings
-from storage.catalog import CatalogRepository, ServiceSpec, StaffSpec
+from bot.business import MAX_HORIZON_DAYS, BusinessSettings
+from bot.domain.money import InvalidPrice, check_currency, format_money, max_minor, parse_price
+from storage.catalog import CatalogChanges, CatalogRepository, KindChanges, ServiceSpec, StaffSpec
 from storage.db import Database
 from storage.records import HoursRow, OverrideRow
 from storage.settings_store import SettingsRepository
@@ -28,8 +44,26 @@ _RANGE = re.compile(r"^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$")
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
 
 
+MAX_FILE_BYTES = 1_000_000
+"""A setup file is a few kilobytes; this refuses /dev/zero or a disk image given by mistake."""
+MAX_DAY_MINUTES = 24 * 60
+MAX_BUFFER_MINUTES = 240
+
+
 class SetupFileError(ValueError):
     """The setup file cannot be loaded; the message says where and why."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LoadResult:
+    """What loading a setup file changed."""
+
+    services: KindChanges
+    staff: KindChanges
+    settings: int
+
+    def __bool__(self) -> bool:
+        return bool(self.services or self.staff or self.settings)
 
 
 def parse_range(text: str) -> tuple[int, int]:
@@ -52,6 +86,17 @@ def _check_ranges(ranges: list[str]) -> list[str]:
     return ranges
 
 
+def _check_special_ranges(ranges: list[str]) -> list[str]:
+    if not ranges:
+        raise ValueError("special hours need at least one range; use days_off instead")
+    return _check_ranges(ranges)
+
+
+# Validated per day, so an error names the day: hours.mon, special_hours.2026-12-31.
+Ranges = Annotated[list[str], AfterValidator(_check_ranges)]
+SpecialRanges = Annotated[list[str], AfterValidator(_check_special_ranges)]
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -60,10 +105,12 @@ class BusinessSection(_Strict):
     name: str = Field(min_length=1, max_length=100)
     address: str = ""
     timezone: str | None = None
-    horizon_days: int = Field(default=30, ge=1, le=366)
-    min_notice_minutes: int = Field(default=120, ge=0)
-    slot_step_minutes: int = Field(default=15, ge=5, le=1440)
-    cancellation_cutoff_hours: float = Field(default=24, ge=0)
+    horizon_days: int = Field(default=30, ge=1, le=MAX_HORIZON_DAYS)
+    min_notice_minutes: int = Field(default=120, ge=0, le=MAX_HORIZON_DAYS * MAX_DAY_MINUTES)
+    slot_step_minutes: int = Field(default=15, ge=5, le=MAX_DAY_MINUTES)
+    cancellation_cutoff_hours: float = Field(
+        default=24, ge=0, le=MAX_HORIZON_DAYS * 24, allow_inf_nan=False
+    )
     ask_phone: Literal["no", "optional", "required"] = "optional"
     ask_email: Literal["no", "optional", "required"] = "optional"
 
@@ -77,41 +124,61 @@ class BusinessSection(_Strict):
                 raise ValueError(f"{value!r} is not an IANA time zone name") from err
         return value
 
+    @model_validator(mode="after")
+    def _notice_within_horizon(self) -> BusinessSection:
+        if self.min_notice_minutes > self.horizon_days * MAX_DAY_MINUTES:
+            raise ValueError(
+                f"min_notice_minutes ({self.min_notice_minutes}) is longer than horizon_days "
+                f"({self.horizon_days} days): nothing could ever be booked"
+            )
+        return self
+
 
 class ServiceSection(_Strict):
     id: Slug
     name: str = Field(min_length=1, max_length=100)
     description: str = Field(default="", max_length=1000)
-    duration_minutes: int = Field(ge=5, le=24 * 60)
-    price: int = Field(default=0, ge=0, description="minor units, e.g. cents")
+    duration_minutes: int = Field(ge=5, le=MAX_DAY_MINUTES)
+    price: Any = Field(default=None, description="major units: 45, 45.50 or '45,50'")
+    price_minor: StrictInt | None = Field(default=None, ge=0, description="minor units (cents)")
     currency: str = Field(default="EUR", pattern=r"^[A-Z]{3}$")
-    buffer_before_minutes: int = Field(default=0, ge=0, le=240)
-    buffer_after_minutes: int = Field(default=0, ge=0, le=240)
+    buffer_before_minutes: int = Field(default=0, ge=0, le=MAX_BUFFER_MINUTES)
+    buffer_after_minutes: int = Field(default=0, ge=0, le=MAX_BUFFER_MINUTES)
+
+    @field_validator("currency")
+    @classmethod
+    def _known_currency(cls, value: str) -> str:
+        return check_currency(value)
+
+    @model_validator(mode="after")
+    def _one_price(self) -> ServiceSection:
+        if self.price is not None and self.price_minor is not None:
+            raise ValueError(
+                "give either price (in whole units, e.g. 45.50) or price_minor "
+                "(in minor units, e.g. 4550), not both"
+            )
+        if self.price_minor is not None and self.price_minor > max_minor(self.currency):
+            raise ValueError(f"price_minor is more than {max_minor(self.currency):,}")
+        try:
+            self.minor_price()
+        except InvalidPrice as err:
+            raise ValueError(f"price {err}") from err
+        return self
+
+    def minor_price(self) -> int:
+        """The price in minor units of the currency, whichever key the file used."""
+        if self.price_minor is not None:
+            return self.price_minor
+        return 0 if self.price is None else parse_price(self.price, self.currency)
 
 
 class StaffSection(_Strict):
     id: Slug
     name: str = Field(min_length=1, max_length=100)
     services: list[Slug] = Field(min_length=1)
-    hours: dict[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"], list[str]]
+    hours: dict[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"], Ranges]
     days_off: list[date] = []
-    special_hours: dict[date, list[str]] = {}
-
-    @field_validator("hours")
-    @classmethod
-    def _hours(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
-        for ranges in value.values():
-            _check_ranges(ranges)
-        return value
-
-    @field_validator("special_hours")
-    @classmethod
-    def _special(cls, value: dict[date, list[str]]) -> dict[date, list[str]]:
-        for ranges in value.values():
-            if not ranges:
-                raise ValueError("special hours need at least one range; use days_off instead")
-            _check_ranges(ranges)
-        return value
+    special_hours: dict[date, SpecialRanges] = {}
 
 
 class SetupFile(_Strict):
@@ -120,19 +187,62 @@ class SetupFile(_Strict):
     staff: list[StaffSection] = Field(min_length=1)
 
 
-def read_setup_file(path: Path) -> SetupFile:
-    """Parse and validate a setup file, raising SetupFileError with a readable message."""
+_KIND_NAMES = {"services": "service", "staff": "staff"}
+
+
+def _where(loc: Sequence[int | str], raw: Mapping[str, Any]) -> str:
+    """('staff', 0, 'hours', 'mon') -> 'staff "anna": hours.mon', naming items by their id."""
+    kind = loc[0] if loc else ""
+    if kind in _KIND_NAMES and len(loc) > 1 and isinstance(loc[1], int):
+        items = raw.get(str(kind))
+        item = items[loc[1]] if isinstance(items, list) and loc[1] < len(items) else None
+        ident = item.get("id") if isinstance(item, dict) else None
+        name = _KIND_NAMES[str(kind)]
+        label = f"{name} {json.dumps(ident)}" if isinstance(ident, str) else f"{name} #{loc[1] + 1}"
+        rest = ".".join(str(p) for p in loc[2:])
+        return f"{label}: {rest}" if rest else label
+    return ".".join(str(p) for p in loc) or "file"
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        raw = tomllib.loads(path.read_text("utf-8"))
+        with path.open("rb") as file:
+            data = file.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError as err:
         raise SetupFileError(f"{path}: no such file") from err
+    except IsADirectoryError as err:
+        raise SetupFileError(f"{path}: is a folder, not a setup file") from err
+    except OSError as err:
+        raise SetupFileError(f"{path}: cannot be read ({err.strerror or err})") from err
+    if len(data) > MAX_FILE_BYTES:
+        raise SetupFileError(f"{path}: larger than {MAX_FILE_BYTES:,} bytes, not a setup file")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise SetupFileError(
+            f"{path}: not UTF-8 text (byte {err.start}): save it as UTF-8 (a binary file?)"
+        ) from err
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise SetupFileError(f"{path}: not valid TOML: {err}") from err
+    except RecursionError as err:
+        raise SetupFileError(f"{path}: not valid TOML: nested too deeply") from err
+
+
+def read_setup_file(path: Path) -> SetupFile:
+    """Parse and validate a setup file, raising SetupFileError with a readable message."""
+    raw = _read_toml(path)
     try:
         setup = SetupFile.model_validate(raw)
     except ValidationError as err:
-        lines = [f"  {'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in err.errors()]
+        lines = [
+            f"  {_where(e['loc'], raw)}: {e['msg'].removeprefix('Value error, ')}"
+            for e in err.errors()
+        ]
         raise SetupFileError(f"{path}: invalid setup file:\n" + "\n".join(lines)) from err
+    except RecursionError as err:
+        raise SetupFileError(f"{path}: invalid setup file: nested too deeply") from err
     service_ids = {s.id for s in setup.services}
     if len(service_ids) != len(setup.services):
         raise SetupFileError(f"{path}: service ids must be unique")
@@ -187,17 +297,40 @@ def _staff_spec(position: int, member: StaffSection) -> StaffSpec:
     )
 
 
-async def load_setup_file(path: Path, db: Database, *, default_timezone: str) -> dict[str, int]:
-    """Validate then apply a setup file; returns how many records changed of each kind."""
-    setup = read_setup_file(path)
+async def _refuse_old_minor_prices(setup: SetupFile, catalog: CatalogRepository) -> None:
+    """Refuse a file written when `price` meant cents: `price = 4500` where 45.00 is stored."""
+    for service in setup.services:
+        if not isinstance(service.price, int) or isinstance(service.price, bool):
+            continue
+        stored = await catalog.service_by_slug(service.id)
+        new = service.minor_price()
+        if (
+            stored is not None
+            and stored.currency == service.currency
+            and stored.price_minor == service.price != new
+        ):
+            raise SetupFileError(
+                f"service {json.dumps(service.id)}: price = {service.price} would change the "
+                f"price from {format_money(stored.price_minor, stored.currency)} to "
+                f"{format_money(new, service.currency)}. `price` is in whole "
+                f"{service.currency} now, not in minor units: write "
+                f"price = {format_money(stored.price_minor, stored.currency).split()[0]}, or "
+                f"price_minor = {service.price} to keep minor units"
+            )
+
+
+async def apply_setup_file(setup: SetupFile, db: Database, *, default_timezone: str) -> LoadResult:
+    """Apply a validated setup file; says what it added, changed and deactivated."""
     business = _business(setup.business, default_timezone)
+    catalog = CatalogRepository(db)
+    await _refuse_old_minor_prices(setup, catalog)
     services = [
         ServiceSpec(
             slug=s.id,
             name=s.name,
             description=s.description,
             duration_min=s.duration_minutes,
-            price_minor=s.price,
+            price_minor=s.minor_price(),
             currency=s.currency,
             buffer_before_min=s.buffer_before_minutes,
             buffer_after_min=s.buffer_after_minutes,
@@ -206,6 +339,11 @@ async def load_setup_file(path: Path, db: Database, *, default_timezone: str) ->
         for i, s in enumerate(setup.services)
     ]
     staff = [_staff_spec(i, m) for i, m in enumerate(setup.staff)]
-    changes = await CatalogRepository(db).apply_setup(services, staff)
-    changes["settings"] = await SettingsRepository(db).put_many(business.to_store())
-    return changes
+    changes: CatalogChanges = await catalog.apply_setup(services, staff)
+    settings = await SettingsRepository(db).put_many(business.to_store())
+    return LoadResult(services=changes.services, staff=changes.staff, settings=settings)
+
+
+async def load_setup_file(path: Path, db: Database, *, default_timezone: str) -> LoadResult:
+    """Validate then apply a setup file; says what it added, changed and deactivated."""
+    return await apply_setup_file(read_setup_file(path), db, default_timezone=default_timezone)

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from html import escape
 from zoneinfo import ZoneInfo
 
+from bot.domain.money import format_money
 from storage.records import BookingRecord, ServiceRecord
 
 HELP = (
@@ -28,8 +29,8 @@ ADMIN_HELP = (
 
 
 def money(minor: int, currency: str) -> str:
-    """4500, 'EUR' -> '45.00 EUR'."""
-    return f"{minor // 100}.{minor % 100:02d} {currency}"
+    """4500, 'EUR' -> '45.00 EUR'; 4500, 'JPY' -> '4500 JPY' (the currency's own decimals)."""
+    return format_money(minor, currency)
 
 
 def duration(value: timedelta) -> str:

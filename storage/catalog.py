@@ -73,6 +73,26 @@ class StaffSpec:
     position: int
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KindChanges:
+    """What loading a setup file did to one kind of record (services or staff)."""
+
+    added: int = 0
+    changed: int = 0
+    deactivated: int = 0
+
+    def __bool__(self) -> bool:
+        return bool(self.added or self.changed or self.deactivated)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CatalogChanges:
+    """What loading a setup file did to the catalogue."""
+
+    services: KindChanges
+    staff: KindChanges
+
+
 class CatalogRepository:
     """Reads and writes the business catalogue."""
 
@@ -177,20 +197,29 @@ class CatalogRepository:
 
     async def apply_setup(
         self, services: Iterable[ServiceSpec], staff: Iterable[StaffSpec]
-    ) -> dict[str, int]:
-        """Upsert services and staff by slug in one transaction; returns change counts."""
-        changes = {"services": 0, "staff": 0}
+    ) -> CatalogChanges:
+        """Upsert services and staff by slug in one transaction; says what was added/changed."""
         services, staff = list(services), list(staff)
         async with self._db.transaction() as tx:
-            for spec in services:
-                changes["services"] += await _upsert_service(tx, spec)
-            for member in staff:
-                changes["staff"] += await _upsert_staff(tx, member)
-            changes["services"] += await _deactivate_others(
-                tx, "services", [s.slug for s in services]
-            )
-            changes["staff"] += await _deactivate_others(tx, "staff", [m.slug for m in staff])
-        return changes
+            service_slugs = await _slugs(tx, "services")
+            staff_slugs = await _slugs(tx, "staff")
+            changed_services = [s.slug for s in services if await _upsert_service(tx, s)]
+            changed_staff = [m.slug for m in staff if await _upsert_staff(tx, m)]
+            gone_services = await _deactivate_others(tx, "services", [s.slug for s in services])
+            gone_staff = await _deactivate_others(tx, "staff", [m.slug for m in staff])
+        return CatalogChanges(
+            services=_kind_changes(service_slugs, changed_services, gone_services),
+            staff=_kind_changes(staff_slugs, changed_staff, gone_staff),
+        )
+
+
+def _kind_changes(existing: set[str], changed: list[str], deactivated: int) -> KindChanges:
+    added = sum(1 for slug in changed if slug not in existing)
+    return KindChanges(added=added, changed=len(changed) - added, deactivated=deactivated)
+
+
+async def _slugs(tx: aiosqlite.Connection, table: str) -> set[str]:
+    return {row[0] for row in await tx.execute_fetchall(f"SELECT slug FROM {table}")}
 
 
 async def _deactivate_others(tx: aiosqlite.Connection, table: str, kept_slugs: list[str]) -> int:
@@ -239,7 +268,8 @@ async def _upsert_service(tx: aiosqlite.Connection, spec: ServiceSpec) -> int:
     )
 
 
-async def _upsert_staff(tx: aiosqlite.Connection, spec: StaffSpec) -> int:
+async def _upsert_staff(tx: aiosqlite.Connection, spec: StaffSpec) -> bool:
+    """Write one staff member with their services and hours; True if anything changed."""
     changed = await _changed(
         tx,
         "INSERT INTO staff (slug, name, position, active) VALUES (?, ?, ?, 1) "
@@ -276,7 +306,7 @@ async def _upsert_staff(tx: aiosqlite.Connection, spec: StaffSpec) -> int:
         "DELETE FROM date_overrides WHERE staff_id = ?",
         "INSERT INTO date_overrides (staff_id, day, start_minute, end_minute) VALUES (?, ?, ?, ?)",
     )
-    return changed
+    return changed > 0
 
 
 async def _service_ids(tx: aiosqlite.Connection, slugs: tuple[str, ...]) -> set[tuple[Any, ...]]:
