@@ -106,7 +106,7 @@ class Settings(BaseSettings):
     def _check_timezone(cls, value: str) -> str:
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as err:
+        except (ZoneInfoNotFoundError, ValueError, OSError) as err:
             raise ValueError(
                 f"{value!r} is not an IANA time zone name (e.g. Europe/Helsinki)"
             ) from err

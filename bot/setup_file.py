@@ -120,7 +120,7 @@ class BusinessSection(_Strict):
         if value is not None:
             try:
                 ZoneInfo(value)
-            except (ZoneInfoNotFoundError, ValueError) as err:
+            except (ZoneInfoNotFoundError, ValueError, OSError) as err:
                 raise ValueError(f"{value!r} is not an IANA time zone name") from err
         return value
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from bot.config import Settings
+from bot.config import Settings, token_problem
 
 EXAMPLE = Path(__file__).parents[2] / ".env.example"
 
@@ -48,6 +48,8 @@ def test_admin_ids_parse() -> None:
 def test_bad_timezone_and_url() -> None:
     with pytest.raises(ValidationError, match="IANA"):
         make(business_timezone="Mars/Base")
+    with pytest.raises(ValidationError, match="IANA"):
+        make(business_timezone="a" * 5000)  # longer than a file name may be
     with pytest.raises(ValidationError, match="http"):
         make(telegram_api_base_url="ftp://x")
 
@@ -75,3 +77,18 @@ def test_env_file_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     assert settings.telegram_bot_token is not None
     assert settings.telegram_bot_token.get_secret_value() == "1:abc"
     assert settings.admin_ids == frozenset({5})
+
+
+@pytest.mark.parametrize("token", ["123456:ABC-DEF1234ghIkl-zyx57W2v1u123ew11", "1:a", "7:_-_"])
+def test_well_formed_tokens(token: str) -> None:
+    assert token_problem(token) is None
+
+
+@pytest.mark.parametrize(
+    "token",
+    ["", "abc", "123:", ":abc", "123:abc def", " 123:abc", "123:abc\n", "１２３:abc", "1:a:b"],
+)
+def test_malformed_tokens_are_named_without_quoting_them(token: str) -> None:
+    problem = token_problem(token)
+    assert problem is not None
+    assert "abc" not in problem

@@ -99,6 +99,7 @@ async def test_removed_service_is_deactivated_not_deleted(
         ),
         (('services = ["cut"]', 'services = ["nails"]'), "unknown"),
         (('timezone = "Europe/Helsinki"', 'timezone = "Europe/Atlantis"'), "time zone|timezone"),
+        (('timezone = "Europe/Helsinki"', f'timezone = "{"a" * 5000}"'), "IANA time zone"),
         (('currency = "EUR"', 'currency = "euro"'), "currency"),
         (("slot_step_minutes = 30", "slot_step = 30"), "slot_step"),
     ],
