@@ -54,7 +54,7 @@ def business_file(folder: Path, staff: int) -> Path:
         'id = "cut"',
         'name = "Cut"',
         "duration_minutes = 30",
-        "price = 1000",
+        "price = 10",
     ]
     for i in range(staff):
         lines += [
