@@ -2,8 +2,9 @@
 
 `parse_price` reads a price in major units (euros, not cents) from a number or a string:
 ``45``, ``45.00``, ``"45,50"`` and ``"45.5"`` are all read; anything that could be misread
-is refused with an :class:`InvalidPrice` whose message says why. How many decimals a currency
-has comes from the Unicode CLDR data that Babel ships (EUR 2, JPY 0, KWD 3).
+is refused with an :class:`InvalidPrice` whose message says why; a currency code CLDR does
+not know raises :class:`UnknownCurrency`. How many decimals a currency has comes from the
+Unicode CLDR data that Babel ships (EUR 2, JPY 0, KWD 3).
 """
 
 from __future__ import annotations
@@ -23,10 +24,14 @@ class InvalidPrice(ValueError):
     """A price that cannot be read without guessing; the message says why."""
 
 
+class UnknownCurrency(ValueError):
+    """A currency code that CLDR does not know."""
+
+
 def check_currency(code: str) -> str:
-    """The ISO 4217 code if CLDR knows it, else InvalidPrice."""
+    """The ISO 4217 code if CLDR knows it, else UnknownCurrency."""
     if not is_currency(code):
-        raise InvalidPrice(f"{code!r} is not an ISO 4217 currency code (e.g. EUR, USD, JPY)")
+        raise UnknownCurrency(f"{code!r} is not an ISO 4217 currency code (e.g. EUR, USD, JPY)")
     return code
 
 
