@@ -14,7 +14,7 @@ import itertools
 import json
 import re
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -230,6 +230,32 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise SetupFileError(f"{path}: not valid TOML: nested too deeply") from err
 
 
+def _quoted(values: Iterable[object]) -> str:
+    return ", ".join(json.dumps(str(v)) for v in sorted(values, key=str))
+
+
+def _cross_checks(setup: SetupFile) -> list[str]:
+    """What the schema cannot see: unique ids, known services, days both off and special."""
+    problems = []
+    for kind, ids in (
+        ("service", [s.id for s in setup.services]),
+        ("staff", [m.id for m in setup.staff]),
+    ):
+        twice = {i for i in ids if ids.count(i) > 1}
+        if twice:
+            problems.append(f"  {kind} id {_quoted(twice)} used more than once: ids must be unique")
+    service_ids = {s.id for s in setup.services}
+    for member in setup.staff:
+        label = f"  staff {json.dumps(member.id)}"
+        unknown = set(member.services) - service_ids
+        if unknown:
+            problems.append(f"{label}: services: no service with id {_quoted(unknown)}")
+        clash = set(member.days_off) & set(member.special_hours)
+        if clash:
+            problems.append(f"{label}: {_quoted(clash)} both in days_off and special_hours")
+    return problems
+
+
 def read_setup_file(path: Path) -> SetupFile:
     """Parse and validate a setup file, raising SetupFileError with a readable message."""
     raw = _read_toml(path)
@@ -243,20 +269,9 @@ def read_setup_file(path: Path) -> SetupFile:
         raise SetupFileError(f"{path}: invalid setup file:\n" + "\n".join(lines)) from err
     except RecursionError as err:
         raise SetupFileError(f"{path}: invalid setup file: nested too deeply") from err
-    service_ids = {s.id for s in setup.services}
-    if len(service_ids) != len(setup.services):
-        raise SetupFileError(f"{path}: service ids must be unique")
-    if len({s.id for s in setup.staff}) != len(setup.staff):
-        raise SetupFileError(f"{path}: staff ids must be unique")
-    for member in setup.staff:
-        unknown = set(member.services) - service_ids
-        if unknown:
-            raise SetupFileError(f"{path}: staff {member.id!r} offers unknown {sorted(unknown)}")
-        clash = set(member.days_off) & set(member.special_hours)
-        if clash:
-            raise SetupFileError(
-                f"{path}: staff {member.id!r} has {sorted(clash)} both off and special"
-            )
+    problems = _cross_checks(setup)
+    if problems:
+        raise SetupFileError(f"{path}: invalid setup file:\n" + "\n".join(problems))
     return setup
 
 

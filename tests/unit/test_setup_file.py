@@ -97,7 +97,20 @@ async def test_removed_service_is_deactivated_not_deleted(
             ('"09:00-12:00", "13:00-17:00"', '"09:00-13:30", "13:00-17:00"'),
             'staff "anna": hours.mon: ranges .* overlap',
         ),
-        (('services = ["cut"]', 'services = ["nails"]'), "unknown"),
+        (
+            ('services = ["cut"]', 'services = ["nails"]'),
+            'staff "ben": services: no service with id "nails"',
+        ),
+        (('id = "beard"', 'id = "cut"'), 'service id "cut" used more than once'),
+        (('id = "ben"', 'id = "anna"'), 'staff id "anna" used more than once'),
+        (
+            (
+                'services = ["cut", "beard"]',
+                'services = ["cut", "beard"]\ndays_off = [2030-01-07]\n'
+                'special_hours = {2030-01-07 = ["10:00-12:00"]}',
+            ),
+            'staff "anna": "2030-01-07" both in days_off and special_hours',
+        ),
         (('timezone = "Europe/Helsinki"', 'timezone = "Europe/Atlantis"'), "time zone|timezone"),
         (('timezone = "Europe/Helsinki"', f'timezone = "{"a" * 5000}"'), "IANA time zone"),
         (('currency = "EUR"', 'currency = "euro"'), "currency"),
