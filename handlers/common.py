@@ -98,6 +98,17 @@ async def unexpected_message(update: Update, context: BotContext) -> None:
     )
 
 
+async def private_only(update: Update, context: BotContext) -> None:
+    """A command in a group chat: everything the bot does is personal (bookings, contact
+    details, staff invite links), so it only answers in private chats."""
+    link = f"https://t.me/{context.bot.username}" if context.bot.username else "the bot"
+    await send(update, context, f"Please write to me in a private chat: {link}")
+
+
+async def ignore(update: Update, context: BotContext) -> None:
+    """Group messages that are not commands: not for the bot."""
+
+
 async def unknown_command(update: Update, context: BotContext) -> None:
     """A command the bot does not have."""
     await send(update, context, "I don't know that command. " + render.HELP, menu_keyboard())
