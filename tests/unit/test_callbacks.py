@@ -35,13 +35,14 @@ def _field(kind: Any) -> st.SearchStrategy[Any]:
     raise AssertionError(kind)
 
 
+def _kind(cls: type[cb.Callback]) -> st.SearchStrategy[cb.Callback]:
+    hints = get_type_hints(cls)
+    fields = [_field(hints[f.name]) for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
+    return st.tuples(*fields).map(lambda values: cls(*values))
+
+
 def _callbacks() -> st.SearchStrategy[cb.Callback]:
-    kinds = []
-    for cls in cb.kinds().values():
-        hints = get_type_hints(cls)
-        fields = [_field(hints[f.name]) for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
-        kinds.append(st.tuples(*fields).map(lambda values, cls=cls: cls(*values)))
-    return st.one_of(kinds)
+    return st.one_of([_kind(cls) for cls in cb.kinds().values()])
 
 
 @given(_callbacks())
