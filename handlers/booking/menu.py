@@ -15,11 +15,11 @@ from handlers.common import answer, send, show
 from handlers.context import BotContext
 from handlers.keyboards import services_keyboard
 from handlers.limits import MAX_MESSAGE, paginate, shorten, visible_len
+from handlers.prompt import State
 
 CONVERSATION = "booking"
 CHOOSING, NAME, PHONE, EMAIL, CONFIRM = "choosing", "name", "phone", "email", "confirm"
 END = ConversationHandler.END
-State = str | int  # a state name, or ConversationHandler.END
 SERVICE_PAYLOAD = "svc_"
 SERVICES_PER_PAGE = 8
 NAME_LIMIT = 100
