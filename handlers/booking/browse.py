@@ -18,7 +18,6 @@ from handlers.booking.draft import Draft, save_draft
 from handlers.booking.menu import (
     CHOOSING,
     SERVICE_PAYLOAD,
-    State,
     business_name,
     services_screen,
     staff_label,
@@ -33,6 +32,7 @@ from handlers.keyboards import (
     week_keyboard,
     week_start,
 )
+from handlers.prompt import State
 
 
 async def start(update: Update, context: BotContext) -> State:

@@ -12,11 +12,12 @@ from handlers import render
 from handlers.booking.browse import offer_alternatives
 from handlers.booking.contact import complete_contact, missing_required
 from handlers.booking.draft import Draft, load_draft, save_draft
-from handlers.booking.menu import END, State, services_screen, start_over
+from handlers.booking.menu import END, services_screen, start_over
 from handlers.common import answer, send, show
 from handlers.context import BotContext
 from handlers.keyboards import button
 from handlers.outputs import send_confirmation
+from handlers.prompt import State
 from storage.bookings import AlreadyBooked, Booked
 
 

@@ -25,13 +25,13 @@ from bot.domain.contact import (
 from handlers import callbacks as cb
 from handlers.booking.browse import slot_gone
 from handlers.booking.draft import Draft, load_draft, save_draft
-from handlers.booking.menu import CONVERSATION, EMAIL, NAME, PHONE, State, start_over
+from handlers.booking.menu import CONVERSATION, EMAIL, NAME, PHONE, start_over
 from handlers.booking.summary import show_summary
 from handlers.common import answer, send
 from handlers.context import BotContext
 from handlers.keyboards import button
 from handlers.limits import shorten
-from handlers.prompt import TextStep
+from handlers.prompt import State, TextStep
 
 SKIP_TEXT = "Skip"
 

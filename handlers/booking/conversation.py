@@ -31,12 +31,12 @@ from handlers.booking.menu import (
     EMAIL,
     NAME,
     PHONE,
-    State,
     show_services,
     start_over,
 )
 from handlers.common import send
 from handlers.context import BotContext
+from handlers.prompt import State
 from handlers.routing import TextFor, with_timeout
 
 TIMEOUT = timedelta(hours=1)

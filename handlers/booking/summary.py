@@ -9,11 +9,12 @@ from telegram import InlineKeyboardMarkup, ReplyKeyboardRemove, Update
 from handlers import callbacks as cb
 from handlers import render
 from handlers.booking.draft import load_draft
-from handlers.booking.menu import CONFIRM, State, staff_label, start_over
+from handlers.booking.menu import CONFIRM, staff_label, start_over
 from handlers.common import send, show
 from handlers.context import BotContext
 from handlers.keyboards import button
 from handlers.limits import shorten
+from handlers.prompt import State
 
 ADDRESS_LIMIT = 300
 
