@@ -167,3 +167,23 @@ async def test_invite_with_a_very_long_name_fits(tg: FakeTelegram, bot: BotRunti
     _within_limits(reply)
     assert "…" in reply["text"]
     assert _refusals(tg) == []
+
+
+async def test_links_for_many_services_come_in_several_messages(
+    tg: FakeTelegram, tmp_path: Path, db_path: Path, clock: ManualClock
+) -> None:
+    await load_business(db_path, _long_catalogue(tmp_path / "spa.toml", services=60))
+    async with running_bot(bot_settings(tg, db_path), clock):
+        admin = tg.user(ADMIN_ID, first_name="Boss")
+        mark = tg.mark()
+        await tg.send_text(admin, "/links")
+        last = await tg.next_message(
+            admin.id, since=mark, predicate=lambda m: "All services:" in m["text"], timeout=WAIT
+        )
+        sent = [c.result for c in tg.calls("sendMessage", chat_id=admin.id) if c.seq > mark]
+        assert len(sent) >= 2 and sent[-1] == last
+        for message in sent:
+            _within_limits(message)
+        text = "\n".join(m["text"] for m in sent)
+        assert all(f"?start=svc_s{i}\n" in text + "\n" for i in range(60))
+        assert _refusals(tg) == []
