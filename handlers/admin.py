@@ -1,18 +1,25 @@
-"""Admin commands (only for ADMIN_IDS): /invite <staff name>, /links."""
+"""Admin commands (only for ADMIN_IDS, only in private chats): /invite <staff name>, /links.
+
+Replies stay within Telegram's 4096 characters whatever the names: names are shortened, and
+/links sends as many messages as its list needs.
+"""
 
 from __future__ import annotations
 
 from html import escape
 
 from telegram import Update
-from telegram.ext import CommandHandler
+from telegram.ext import CommandHandler, filters
 
 from bot.staff_link import Refused
 from handlers.booking import SERVICE_PAYLOAD
 from handlers.common import send
 from handlers.context import BotContext
+from handlers.limits import MAX_MESSAGE, shorten, visible_len
 
 NOT_ADMIN = "This command is only for the bot's admins."
+NAME_LIMIT = 100
+STAFF_LISTED = 50
 
 
 def is_admin(update: Update, context: BotContext) -> bool:
@@ -29,8 +36,11 @@ async def invite(update: Update, context: BotContext) -> None:
     query = " ".join(context.args or []).strip()
     links = context.services.staff_link
     if not query:
-        staff = await links.catalog.all_staff()
-        names = ", ".join(escape(s.name) for s in staff if s.active) or "none yet"
+        active = [s for s in await links.catalog.all_staff() if s.active]
+        names = ", ".join(escape(shorten(s.name, NAME_LIMIT)) for s in active[:STAFF_LISTED])
+        if len(active) > STAFF_LISTED:
+            names += f" and {len(active) - STAFF_LISTED} more"
+        names = names or "none yet"
         await send(update, context, f"Usage: /invite &lt;staff name&gt;\nStaff: {names}")
         return
     user = update.effective_user
@@ -39,13 +49,14 @@ async def invite(update: Update, context: BotContext) -> None:
         staff_query=query, admin_id=user.id, bot_username=context.bot.username
     )
     if isinstance(result, Refused):
-        await send(update, context, escape(result.message))
+        await send(update, context, escape(shorten(result.message, MAX_MESSAGE // 2)))
         return
     days = result.expires_in.days
+    name = escape(shorten(result.staff.name, NAME_LIMIT))
     await send(
         update,
         context,
-        f"Invite link for <b>{escape(result.staff.name)}</b> (single use, valid {days} days):\n"
+        f"Invite link for <b>{name}</b> (single use, valid {days} days):\n"
         f"{escape(result.link)}\n\nForward it to them; opening it links their Telegram account "
         "and asks them to sign in with Google.",
     )
@@ -63,12 +74,32 @@ async def links(update: Update, context: BotContext) -> None:
     bot_link = f"https://t.me/{context.bot.username}"
     lines = ["Links that open one service directly:", ""]
     lines += [
-        f"{escape(s.name)}: {bot_link}?start={SERVICE_PAYLOAD}{escape(s.slug)}" for s in services
+        f"{escape(shorten(s.name, NAME_LIMIT))}: {bot_link}?start={SERVICE_PAYLOAD}{escape(s.slug)}"
+        for s in services
     ]
     lines += ["", f"All services: {bot_link}"]
-    await send(update, context, "\n".join(lines))
+    for text in _messages(lines):
+        await send(update, context, text)
+
+
+def _messages(lines: list[str]) -> list[str]:
+    """Lines grouped into as few messages as Telegram's length limit allows."""
+    messages: list[list[str]] = [[]]
+    used = 0
+    for line in lines:
+        size = visible_len(line) + 1
+        if messages[-1] and used + size > MAX_MESSAGE:
+            messages.append([])
+            used = 0
+        messages[-1].append(line)
+        used += size
+    return ["\n".join(m).strip() or "…" for m in messages]
 
 
 def admin_handlers() -> list[CommandHandler[BotContext, None]]:
     """Handlers of admin commands."""
-    return [CommandHandler("invite", invite), CommandHandler("links", links)]
+    private = filters.ChatType.PRIVATE
+    return [
+        CommandHandler("invite", invite, filters=private),
+        CommandHandler("links", links, filters=private),
+    ]

@@ -1,8 +1,13 @@
 """Typed callback data for inline buttons: pack to a short string, parse strictly back.
 
-Each button kind is a frozen dataclass with a short prefix; `parse()` returns None for
-anything malformed or forged (unknown prefix, wrong field count, bad types), so handlers
-never split strings themselves. Everything fits Telegram's 64-byte limit.
+Each button kind is a frozen dataclass with a short readable prefix (`svc`, `time`,
+`moveday`, ...); `parse()` returns None for anything malformed, forged or from an older
+version (unknown prefix, wrong field count, bad types, numbers or dates outside sane
+bounds), and such a button gets the "This button has expired" answer. Handlers never split
+strings themselves. Everything fits Telegram's 64-byte limit.
+
+Bounds checked at the edge, so no handler can overflow on forged data: ids and indexes are
+integers in [0, MAX_NUMBER]; dates and times lie in [EARLIEST_DAY, LATEST_DAY].
 """
 
 from __future__ import annotations
@@ -11,14 +16,23 @@ import dataclasses
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any, ClassVar, TypeVar, get_type_hints
 
 from telegram import Update
 
-_BOOKING_ID = re.compile(r"^[0-9a-v]{5,64}$")
-_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+_BOOKING_ID = re.compile(r"[0-9a-v]{5,32}")
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,40}")
+_NUMBER = re.compile(r"0|[1-9][0-9]{0,8}")
+_DAY = re.compile(r"[0-9]{8}")
+_TIMESTAMP = re.compile(r"[1-9][0-9]{8,9}")
+_PREFIX = re.compile(r"[a-z]{1,12}")
 MAX_BYTES = 64
+MAX_NUMBER = 999_999_999
+EARLIEST_DAY = date(2000, 1, 1)
+LATEST_DAY = date(2199, 12, 31)
+_EARLIEST = datetime.combine(EARLIEST_DAY, time(), UTC)
+_LATEST = datetime.combine(LATEST_DAY, time(23, 59, 59), UTC)
 
 
 class Callback:
@@ -37,14 +51,46 @@ class Callback:
         return packed
 
 
+class BookingId(str):
+    """A booking id inside callback data (base32hex)."""
+
+
+class Token(str):
+    """A short random token inside callback data (URL-safe base64)."""
+
+
+@dataclass(frozen=True, slots=True)
+class StaffChoice:
+    """Who the customer wants: one staff member, or whoever is free (`ANYONE`)."""
+
+    staff_id: int | None
+
+    @property
+    def anyone(self) -> bool:
+        """Whether any staff member offering the service will do."""
+        return self.staff_id is None
+
+
+ANYONE = StaffChoice(None)
+_ANYONE_TEXT = "any"
+
+
 def _encode(value: object) -> str:
     if isinstance(value, bool):
         return "1" if value else "0"
     if isinstance(value, int):
+        if not 0 <= value <= MAX_NUMBER:
+            raise ValueError(f"number out of range: {value}")
         return str(value)
+    if isinstance(value, StaffChoice):
+        return _ANYONE_TEXT if value.staff_id is None else _encode(value.staff_id)
     if isinstance(value, datetime):
+        if not _EARLIEST <= value <= _LATEST:
+            raise ValueError(f"time out of range: {value}")
         return str(int(value.timestamp()))
     if isinstance(value, date):
+        if not EARLIEST_DAY <= value <= LATEST_DAY:
+            raise ValueError(f"day out of range: {value}")
         return value.strftime("%Y%m%d")
     if isinstance(value, str):
         if ":" in value:
@@ -54,35 +100,42 @@ def _encode(value: object) -> str:
 
 
 def _decode(kind: Any, text: str) -> object:
+    """One field from its text; ValueError for anything malformed or out of bounds."""
     if kind is int:
-        if not re.fullmatch(r"0|[1-9][0-9]{0,11}", text):
+        if not _NUMBER.fullmatch(text):
             raise ValueError(text)
         return int(text)
+    if kind is StaffChoice:
+        return ANYONE if text == _ANYONE_TEXT else StaffChoice(_decode_id(text))
     if kind is datetime:
-        if not re.fullmatch(r"[1-9][0-9]{8,10}", text):
+        if not _TIMESTAMP.fullmatch(text):
             raise ValueError(text)
-        return datetime.fromtimestamp(int(text), UTC)
+        moment = datetime.fromtimestamp(int(text), UTC)
+        if not _EARLIEST <= moment <= _LATEST:
+            raise ValueError(text)
+        return moment
     if kind is date:
-        if not re.fullmatch(r"[0-9]{8}", text):
+        if not _DAY.fullmatch(text):
             raise ValueError(text)
-        return datetime.strptime(text, "%Y%m%d").date()  # noqa: DTZ007 - a plain date
+        day = datetime.strptime(text, "%Y%m%d").date()  # noqa: DTZ007 - a plain date
+        if not EARLIEST_DAY <= day <= LATEST_DAY:
+            raise ValueError(text)
+        return day
     if kind is BookingId:
-        if not _BOOKING_ID.match(text):
+        if not _BOOKING_ID.fullmatch(text):
             raise ValueError(text)
         return BookingId(text)
     if kind is Token:
-        if not _TOKEN.match(text):
+        if not _TOKEN.fullmatch(text):
             raise ValueError(text)
         return Token(text)
     raise TypeError(kind)
 
 
-class BookingId(str):
-    """A booking id inside callback data (base32hex)."""
-
-
-class Token(str):
-    """A short random token inside callback data (URL-safe base64)."""
+def _decode_id(text: str) -> int:
+    if not _NUMBER.fullmatch(text) or text == "0":
+        raise ValueError(text)
+    return int(text)
 
 
 _REGISTRY: dict[str, type[Callback]] = {}
@@ -92,6 +145,8 @@ CB = TypeVar("CB", bound=Callback)
 
 def register(cls: C) -> C:
     """Class decorator: make a callback kind parseable."""
+    if not _PREFIX.fullmatch(cls.prefix):
+        raise ValueError(f"callback prefix must be 1-12 lower-case letters: {cls.prefix!r}")
     if cls.prefix in _REGISTRY:
         raise ValueError(f"duplicate callback prefix {cls.prefix!r}")
     _REGISTRY[cls.prefix] = cls
@@ -109,7 +164,7 @@ def _hints(cls: type[Callback]) -> dict[str, Any]:
 
 
 def parse(data: str | None) -> Callback | None:
-    """The callback a button carries, or None if the data is malformed or unknown."""
+    """The callback a button carries, or None if the data is malformed, unknown or stale."""
     if not data or len(data.encode()) > MAX_BYTES:
         return None
     prefix, _, rest = data.partition(":")
@@ -126,6 +181,11 @@ def parse(data: str | None) -> Callback | None:
     except (ValueError, TypeError, OverflowError, OSError):
         return None
     return cls(*values)
+
+
+def kinds() -> dict[str, type[Callback]]:
+    """Every registered callback kind by prefix (for tests and docs)."""
+    return dict(_REGISTRY)
 
 
 def pattern(cls: type[Callback]) -> Callable[[object], bool]:
@@ -160,9 +220,10 @@ def unpack(update: Update, cls: type[CB]) -> CB:
 @register
 @dataclass(frozen=True, slots=True)
 class ShowServices(Callback):
-    """Back to the list of services."""
+    """The list of services, at page `page`."""
 
-    prefix: ClassVar[str] = "sv"
+    prefix: ClassVar[str] = "services"
+    page: int = 0
 
 
 @register
@@ -170,11 +231,8 @@ class ShowServices(Callback):
 class PickService(Callback):
     """A service was chosen."""
 
-    prefix: ClassVar[str] = "s"
+    prefix: ClassVar[str] = "svc"
     service_id: int
-
-
-ANYONE = 0
 
 
 @register
@@ -182,9 +240,9 @@ ANYONE = 0
 class PickStaff(Callback):
     """A staff member (or ANYONE) was chosen for a service."""
 
-    prefix: ClassVar[str] = "t"
+    prefix: ClassVar[str] = "staff"
     service_id: int
-    staff_id: int
+    staff: StaffChoice
 
 
 @register
@@ -192,9 +250,9 @@ class PickStaff(Callback):
 class ShowWeek(Callback):
     """Show the day picker at the week containing `day`."""
 
-    prefix: ClassVar[str] = "w"
+    prefix: ClassVar[str] = "week"
     service_id: int
-    staff_id: int
+    staff: StaffChoice
     day: date
 
 
@@ -203,9 +261,9 @@ class ShowWeek(Callback):
 class PickDay(Callback):
     """A day was chosen."""
 
-    prefix: ClassVar[str] = "d"
+    prefix: ClassVar[str] = "day"
     service_id: int
-    staff_id: int
+    staff: StaffChoice
     day: date
 
 
@@ -214,9 +272,9 @@ class PickDay(Callback):
 class PickSlot(Callback):
     """A start time was chosen."""
 
-    prefix: ClassVar[str] = "z"
+    prefix: ClassVar[str] = "time"
     service_id: int
-    staff_id: int
+    staff: StaffChoice
     start: datetime
 
 
@@ -225,7 +283,7 @@ class PickSlot(Callback):
 class UseName(Callback):
     """Keep the name we suggested."""
 
-    prefix: ClassVar[str] = "un"
+    prefix: ClassVar[str] = "usename"
 
 
 @register
@@ -233,7 +291,7 @@ class UseName(Callback):
 class SkipField(Callback):
     """Skip an optional contact field."""
 
-    prefix: ClassVar[str] = "sk"
+    prefix: ClassVar[str] = "skip"
 
 
 @register
@@ -241,7 +299,7 @@ class SkipField(Callback):
 class EditContact(Callback):
     """Change the remembered contact details before confirming."""
 
-    prefix: ClassVar[str] = "ed"
+    prefix: ClassVar[str] = "edit"
 
 
 @register
@@ -249,7 +307,7 @@ class EditContact(Callback):
 class Confirm(Callback):
     """Confirm the summary with this draft key."""
 
-    prefix: ClassVar[str] = "ok"
+    prefix: ClassVar[str] = "confirm"
     key: Token
 
 
@@ -258,7 +316,7 @@ class Confirm(Callback):
 class Abort(Callback):
     """Leave the booking flow."""
 
-    prefix: ClassVar[str] = "x"
+    prefix: ClassVar[str] = "abort"
 
 
 @register
@@ -266,7 +324,7 @@ class Abort(Callback):
 class Noop(Callback):
     """A button that only explains itself (calendar headers, empty days)."""
 
-    prefix: ClassVar[str] = "n"
+    prefix: ClassVar[str] = "noop"
 
 
 # --- the customer's bookings ------------------------------------------------------------
@@ -275,9 +333,10 @@ class Noop(Callback):
 @register
 @dataclass(frozen=True, slots=True)
 class ShowMyBookings(Callback):
-    """List the customer's upcoming bookings."""
+    """List the customer's upcoming bookings, at page `page`."""
 
-    prefix: ClassVar[str] = "mb"
+    prefix: ClassVar[str] = "mine"
+    page: int = 0
 
 
 @register
@@ -285,7 +344,7 @@ class ShowMyBookings(Callback):
 class ShowBooking(Callback):
     """Details of one booking with its actions."""
 
-    prefix: ClassVar[str] = "b"
+    prefix: ClassVar[str] = "booking"
     booking_id: BookingId
 
 
@@ -294,7 +353,7 @@ class ShowBooking(Callback):
 class AskCancel(Callback):
     """Ask before cancelling."""
 
-    prefix: ClassVar[str] = "bc"
+    prefix: ClassVar[str] = "askcancel"
     booking_id: BookingId
 
 
@@ -303,7 +362,7 @@ class AskCancel(Callback):
 class DoCancel(Callback):
     """Cancel, confirmed."""
 
-    prefix: ClassVar[str] = "bx"
+    prefix: ClassVar[str] = "cancel"
     booking_id: BookingId
 
 
@@ -312,7 +371,7 @@ class DoCancel(Callback):
 class MoveWeek(Callback):
     """Reschedule: show the week containing `day`."""
 
-    prefix: ClassVar[str] = "mw"
+    prefix: ClassVar[str] = "moveweek"
     booking_id: BookingId
     day: date
 
@@ -322,7 +381,7 @@ class MoveWeek(Callback):
 class MoveDay(Callback):
     """Reschedule: a day was chosen."""
 
-    prefix: ClassVar[str] = "md"
+    prefix: ClassVar[str] = "moveday"
     booking_id: BookingId
     day: date
 
@@ -332,7 +391,7 @@ class MoveDay(Callback):
 class MoveSlot(Callback):
     """Reschedule: a new time was chosen; ask to confirm."""
 
-    prefix: ClassVar[str] = "mz"
+    prefix: ClassVar[str] = "movetime"
     booking_id: BookingId
     start: datetime
 
@@ -342,7 +401,7 @@ class MoveSlot(Callback):
 class DoMove(Callback):
     """Reschedule, confirmed."""
 
-    prefix: ClassVar[str] = "my"
+    prefix: ClassVar[str] = "move"
     booking_id: BookingId
     start: datetime
 
@@ -355,7 +414,7 @@ class DoMove(Callback):
 class CalStart(Callback):
     """Open the calendar picker."""
 
-    prefix: ClassVar[str] = "cs"
+    prefix: ClassVar[str] = "cals"
 
 
 @register
@@ -363,7 +422,7 @@ class CalStart(Callback):
 class CalDest(Callback):
     """Bookings go to calendar number `index` of the picker's list."""
 
-    prefix: ClassVar[str] = "cd"
+    prefix: ClassVar[str] = "caldest"
     nonce: Token
     index: int
 
@@ -373,7 +432,7 @@ class CalDest(Callback):
 class CalNew(Callback):
     """Bookings go to a new dedicated calendar."""
 
-    prefix: ClassVar[str] = "cn"
+    prefix: ClassVar[str] = "calnew"
     nonce: Token
 
 
@@ -382,7 +441,7 @@ class CalNew(Callback):
 class CalToggle(Callback):
     """Toggle whether calendar number `index` blocks time."""
 
-    prefix: ClassVar[str] = "ct"
+    prefix: ClassVar[str] = "calblock"
     nonce: Token
     index: int
 
@@ -392,5 +451,5 @@ class CalToggle(Callback):
 class CalDone(Callback):
     """Save the calendar choices."""
 
-    prefix: ClassVar[str] = "cf"
+    prefix: ClassVar[str] = "calsave"
     nonce: Token

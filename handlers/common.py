@@ -1,21 +1,57 @@
-"""Shared Telegram plumbing: show a screen (edit or send), help, stale buttons, the menu."""
+"""Shared Telegram plumbing: show a screen (edit or send), help, stale buttons, the menu.
+
+`show` and `send` are the last guard of Telegram's limits: handlers page and shorten their
+texts, but should a text still exceed 4096 characters it goes out shortened as plain text
+(logged), and a keyboard keeps its first 100 buttons, rather than Telegram refusing it.
+"""
 
 from __future__ import annotations
 
+import html
 import logging
+import re
 
-from telegram import InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 from handlers import render
 from handlers.context import BotContext
 from handlers.keyboards import menu_keyboard
+from handlers.limits import MAX_BUTTONS, MAX_MESSAGE, shorten, visible_len
 from handlers.webhook import was_answered
 
 log = logging.getLogger(__name__)
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
+_TAG = re.compile(r"<[^>]*>")
+
+
+def fit_reply(text: str, markup: Markup) -> tuple[str, ParseMode | None, Markup]:
+    """The text and keyboard as they may be sent: unchanged when within the limits."""
+    mode: ParseMode | None = ParseMode.HTML
+    if visible_len(text) > MAX_MESSAGE:
+        log.warning("a reply of %d characters was shortened", visible_len(text))
+        text, mode = shorten(html.unescape(_TAG.sub("", text)), MAX_MESSAGE), None
+    if isinstance(markup, InlineKeyboardMarkup):
+        rows = [list(row) for row in markup.inline_keyboard]
+        if sum(len(row) for row in rows) > MAX_BUTTONS:
+            log.warning("a keyboard of more than %d buttons was cut", MAX_BUTTONS)
+            kept: list[list[InlineKeyboardButton]] = []
+            room = MAX_BUTTONS
+            for row in rows:
+                if room <= 0:
+                    break
+                kept.append(list(row[:room]))
+                room -= len(kept[-1])
+            markup = InlineKeyboardMarkup(kept)
+    return text, mode, markup
 
 
 async def show(update: Update, context: BotContext, text: str, markup: Markup = None) -> None:
@@ -26,8 +62,13 @@ async def show(update: Update, context: BotContext, text: str, markup: Markup = 
         and query.message is not None
         and (markup is None or isinstance(markup, InlineKeyboardMarkup))
     ):
+        fitted, mode, inline = fit_reply(text, markup)
         try:
-            await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+            await query.edit_message_text(
+                fitted,
+                parse_mode=mode,
+                reply_markup=inline if isinstance(inline, InlineKeyboardMarkup) else None,
+            )
             return
         except BadRequest as err:
             if "not modified" in err.message.lower():
@@ -41,7 +82,8 @@ async def send(update: Update, context: BotContext, text: str, markup: Markup = 
     chat = update.effective_chat
     if chat is None:
         return
-    await context.bot.send_message(chat.id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    fitted, mode, markup = fit_reply(text, markup)
+    await context.bot.send_message(chat.id, fitted, parse_mode=mode, reply_markup=markup)
 
 
 async def answer(
@@ -96,6 +138,17 @@ async def unexpected_message(update: Update, context: BotContext) -> None:
         "bookings, or /help for everything I can do.",
         menu_keyboard(),
     )
+
+
+async def private_only(update: Update, context: BotContext) -> None:
+    """A command in a group chat: everything the bot does is personal (bookings, contact
+    details, staff invite links), so it only answers in private chats."""
+    link = f"https://t.me/{context.bot.username}" if context.bot.username else "the bot"
+    await send(update, context, f"Please write to me in a private chat: {link}")
+
+
+async def ignore(update: Update, context: BotContext) -> None:
+    """Group messages that are not commands: not for the bot."""
 
 
 async def unknown_command(update: Update, context: BotContext) -> None:

@@ -19,13 +19,6 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
         """The services built by the composition root."""
         return cast(Services, self.bot_data[SERVICES_KEY])
 
-    @property
-    def draft(self) -> dict[str, Any]:
-        """The customer's booking in progress (JSON-friendly values only)."""
-        data = self.user_data
-        assert data is not None
-        return cast(dict[str, Any], data.setdefault("draft", {}))
-
 
 BotApplication = Application[
     ExtBot[None], BotContext, dict[Any, Any], dict[Any, Any], dict[Any, Any], Any

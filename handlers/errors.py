@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.error import Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from handlers.callbacks import StaleCallback
 from handlers.common import answer, send, stale_button
@@ -24,7 +24,9 @@ async def on_error(update: object, context: BotContext) -> None:
     if isinstance(error, Forbidden):
         log.info("user blocked the bot: %s", error.message)
         return
-    if isinstance(error, RetryAfter | TimedOut | NetworkError):
+    if isinstance(error, BadRequest):  # a NetworkError subclass in PTB, but our mistake
+        log.error("Telegram refused a request: %s", error.message, exc_info=error)
+    elif isinstance(error, RetryAfter | TimedOut | NetworkError):
         log.warning("Telegram unavailable while handling an update: %s", error)
     else:
         log.error("unhandled error while handling an update", exc_info=error)

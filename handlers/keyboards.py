@@ -9,11 +9,12 @@ from zoneinfo import ZoneInfo
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from handlers import callbacks as cb
+from handlers.limits import shorten
 from handlers.render import clock_time, duration, money, short_when
 from storage.records import BookingRecord, ServiceRecord, StaffRecord
 
 SLOTS_PER_ROW = 4
-MAX_SLOT_BUTTONS = 96
+MAX_SLOT_BUTTONS = 96  # 24 rows of 4, a Back row: within the 100 buttons of a keyboard
 WEEKDAY_LETTERS = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
 
 
@@ -22,25 +23,53 @@ def button(text: str, data: cb.Callback) -> InlineKeyboardButton:
     return InlineKeyboardButton(text, callback_data=data.pack())
 
 
-def services_keyboard(services: Sequence[ServiceRecord]) -> InlineKeyboardMarkup:
-    """One button per service, then 'My bookings'."""
+LABEL_LIMIT = 48
+STAFF_BUTTONS = 90
+
+
+def page_row(
+    previous: cb.Callback | None, following: cb.Callback | None
+) -> list[InlineKeyboardButton]:
+    """'◀ Previous' / 'Next ▶' buttons of a paged list (empty when there is one page)."""
+    row = []
+    if previous is not None:
+        row.append(button("◀ Previous", previous))
+    if following is not None:
+        row.append(button("Next ▶", following))
+    return row
+
+
+def services_keyboard(
+    services: Sequence[ServiceRecord], *, previous: int | None = None, next_page: int | None = None
+) -> InlineKeyboardMarkup:
+    """One button per service (of this page), paging, then 'My bookings'."""
     rows = [
         [
             button(
-                f"{s.name} · {duration(s.duration)} · {money(s.price_minor, s.currency)}",
+                f"{shorten(s.name, LABEL_LIMIT)} · {duration(s.duration)} · "
+                f"{money(s.price_minor, s.currency)}",
                 cb.PickService(s.id),
             )
         ]
         for s in services
     ]
+    nav = page_row(
+        cb.ShowServices(previous) if previous is not None else None,
+        cb.ShowServices(next_page) if next_page is not None else None,
+    )
+    if nav:
+        rows.append(nav)
     rows.append([button("📋 My bookings", cb.ShowMyBookings())])
     return InlineKeyboardMarkup(rows)
 
 
 def staff_keyboard(service_id: int, staff: Sequence[StaffRecord]) -> InlineKeyboardMarkup:
-    """'Anyone available' first, then each staff member."""
+    """'Anyone available' first, then each staff member (as many as a keyboard holds)."""
     rows = [[button("✨ Anyone available", cb.PickStaff(service_id, cb.ANYONE))]]
-    rows += [[button(s.name, cb.PickStaff(service_id, s.id))] for s in staff]
+    rows += [
+        [button(shorten(s.name, LABEL_LIMIT), cb.PickStaff(service_id, cb.StaffChoice(s.id)))]
+        for s in staff[:STAFF_BUTTONS]
+    ]
     rows.append([button("« Services", cb.ShowServices())])
     return InlineKeyboardMarkup(rows)
 
@@ -110,16 +139,29 @@ def alternatives_keyboard(
     return InlineKeyboardMarkup(rows)
 
 
-def my_bookings_keyboard(bookings: Sequence[BookingRecord], tz: ZoneInfo) -> InlineKeyboardMarkup:
-    """One button per upcoming booking, then 'Book another'."""
+def my_bookings_keyboard(
+    bookings: Sequence[BookingRecord],
+    tz: ZoneInfo,
+    *,
+    previous: int | None = None,
+    next_page: int | None = None,
+) -> InlineKeyboardMarkup:
+    """One button per upcoming booking (of this page), paging, then 'Book another'."""
     rows = [
         [
             button(
-                f"{short_when(b.start, tz)} · {b.service_name}", cb.ShowBooking(cb.BookingId(b.id))
+                f"{short_when(b.start, tz)} · {shorten(b.service_name, LABEL_LIMIT)}",
+                cb.ShowBooking(cb.BookingId(b.id)),
             )
         ]
         for b in bookings
     ]
+    nav = page_row(
+        cb.ShowMyBookings(previous) if previous is not None else None,
+        cb.ShowMyBookings(next_page) if next_page is not None else None,
+    )
+    if nav:
+        rows.append(nav)
     rows.append([button("➕ Book an appointment", cb.ShowServices())])
     return InlineKeyboardMarkup(rows)
 
@@ -129,7 +171,7 @@ def booking_actions_keyboard(booking_id: str) -> InlineKeyboardMarkup:
     bid = cb.BookingId(booking_id)
     return InlineKeyboardMarkup(
         [
-            [button("🔁 Reschedule", cb.MoveWeek(bid, date(1970, 1, 1)))],
+            [button("🔁 Reschedule", cb.MoveWeek(bid, cb.EARLIEST_DAY))],
             [button("✖ Cancel booking", cb.AskCancel(bid))],
             [button("« My bookings", cb.ShowMyBookings())],
         ]

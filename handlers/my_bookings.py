@@ -28,14 +28,21 @@ from handlers.keyboards import (
     week_keyboard,
     week_start,
 )
+from handlers.limits import MAX_MESSAGE, paginate, shorten, visible_len
 from handlers.outputs import send_booking_message
 from storage.bookings import Changed, NotActive
 from storage.records import BookingRecord
 
+BOOKINGS_PER_PAGE = 10
+LINE_NAME_LIMIT = 60
+
 
 async def my_bookings(update: Update, context: BotContext) -> None:
-    """/mybookings or the 'My bookings' button."""
+    """/mybookings or the 'My bookings' button: upcoming bookings, a page at a time."""
     await answer(update, context)
+    query = update.callback_query
+    pressed = cb.parse(query.data) if query is not None else None
+    page = pressed.page if isinstance(pressed, cb.ShowMyBookings) else 0
     user = update.effective_user
     assert user is not None
     booking = context.services.booking
@@ -44,13 +51,35 @@ async def my_bookings(update: Update, context: BotContext) -> None:
     if not upcoming:
         await show(update, context, "You have no upcoming bookings.", menu_keyboard())
         return
-    lines = ["<b>Your upcoming bookings</b>", ""]
-    lines += [
-        f"• {render.short_when(b.start, tz)} – {escape(b.service_name)} with {escape(b.staff_name)}"
+    lines = [
+        f"• {render.short_when(b.start, tz)} – {escape(shorten(b.service_name, LINE_NAME_LIMIT))}"
+        f" with {escape(shorten(b.staff_name, LINE_NAME_LIMIT))}"
         for b in upcoming
     ]
-    lines += ["", "Tap one to cancel or reschedule it."]
-    await show(update, context, "\n".join(lines), my_bookings_keyboard(upcoming, tz))
+    shown = paginate(
+        list(zip(upcoming, lines, strict=True)),
+        [visible_len(line) + 1 for line in lines],
+        budget=MAX_MESSAGE - 200,
+        max_items=BOOKINGS_PER_PAGE,
+        number=page,
+    )
+    heading = "<b>Your upcoming bookings</b>"
+    if shown.count > 1:
+        heading += f" ({len(upcoming)}, page {shown.number + 1} of {shown.count})"
+    text = [
+        heading,
+        "",
+        *(line for _, line in shown.items),
+        "",
+        "Tap one to cancel or reschedule it.",
+    ]
+    keyboard = my_bookings_keyboard(
+        [b for b, _ in shown.items],
+        tz,
+        previous=shown.number - 1 if shown.has_previous else None,
+        next_page=shown.number + 1 if shown.has_next else None,
+    )
+    await show(update, context, "\n".join(text), keyboard)
 
 
 async def _own(update: Update, context: BotContext, booking_id: str) -> BookingRecord | None:
@@ -109,7 +138,8 @@ async def ask_cancel(update: Update, context: BotContext) -> None:
     await show(
         update,
         context,
-        f"Cancel <b>{escape(found.service_name)}</b> on {render.when(found.start, tz)}?",
+        f"Cancel <b>{escape(shorten(found.service_name, LINE_NAME_LIMIT))}</b> on "
+        f"{render.when(found.start, tz)}?",
         InlineKeyboardMarkup(
             [
                 [button("Yes, cancel it", cb.DoCancel(cb.BookingId(found.id)))],
@@ -163,9 +193,10 @@ async def _move_week(update: Update, context: BotContext, booking_id: str, aroun
             update, context, "No other free times right now, sorry.", InlineKeyboardMarkup([[back]])
         )
         return
-    week = max(week_start(days[0]), week_start(around))
+    week = min(max(week_start(days[0]), week_start(around)), week_start(days[-1]))
     text = (
-        f"Move <b>{escape(found.service_name)}</b> with {escape(found.staff_name)} – "
+        f"Move <b>{escape(shorten(found.service_name, LINE_NAME_LIMIT))}</b> with "
+        f"{escape(shorten(found.staff_name, LINE_NAME_LIMIT))} – "
         f"pick a new day (week of {week:%d %b %Y}):"
     )
     keyboard = week_keyboard(
@@ -227,7 +258,8 @@ async def move_slot(update: Update, context: BotContext) -> None:
     await show(
         update,
         context,
-        f"Move <b>{escape(found.service_name)}</b>\nfrom {render.when(found.start, tz)}\n"
+        f"Move <b>{escape(shorten(found.service_name, LINE_NAME_LIMIT))}</b>\n"
+        f"from {render.when(found.start, tz)}\n"
         f"to <b>{render.when(data.start, tz)}</b>?",
         InlineKeyboardMarkup(
             [

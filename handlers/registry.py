@@ -1,13 +1,25 @@
 """Registers every handler on the Application, in the order that makes fall-through work.
 
-All in group 0 (one handler per update): the booking conversation, then stateless handlers
+All in group 0 (one handler per update): first the private-chat guard (commands sent in a
+group get "write to me privately", nothing else there is answered), then the conversations
+(text reaches the one that asked for it, see `handlers.routing`), then stateless handlers
 (my bookings, help, staff and admin commands), last the catch-alls for stale buttons,
-unknown commands and stray messages.
+unknown commands and stray messages. A new conversation (e.g. settings) is one more entry
+in `conversations()`.
 """
 
 from __future__ import annotations
 
-from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from typing import Any
+
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
 
 from handlers import booking, common
 from handlers import callbacks as cb
@@ -17,11 +29,21 @@ from handlers.errors import on_error
 from handlers.my_bookings import my_bookings_handlers
 from handlers.staff import invite_link_handler, staff_handlers
 
+NOT_PRIVATE = ~filters.ChatType.PRIVATE
+
+
+def conversations(app: BotApplication) -> list[BaseHandler[Any, Any, Any]]:
+    """The conversation handlers, in priority order."""
+    return [booking.booking_conversation(app.user_data)]
+
 
 def register_handlers(app: BotApplication) -> None:
     """Attach all handlers and the error handler."""
+    app.add_handler(MessageHandler(filters.COMMAND & NOT_PRIVATE, common.private_only))
+    app.add_handler(MessageHandler(NOT_PRIVATE, common.ignore))
     app.add_handler(invite_link_handler())
-    app.add_handler(booking.booking_conversation())
+    for conversation in conversations(app):
+        app.add_handler(conversation)
     for handler in [*my_bookings_handlers(), *staff_handlers(), *admin_handlers()]:
         app.add_handler(handler)
     app.add_handler(CommandHandler("help", common.help_command))
@@ -33,3 +55,13 @@ def register_handlers(app: BotApplication) -> None:
     app.add_handler(MessageHandler(filters.COMMAND, common.unknown_command))
     app.add_handler(MessageHandler(filters.ALL, common.unexpected_message))
     app.add_error_handler(on_error)
+
+
+def add_conversation(app: BotApplication, conversation: BaseHandler[Any, Any, Any]) -> None:
+    """Add a conversation after the registered ones and before the stateless handlers
+    (for a conversation built outside `conversations()`, such as a test's)."""
+    app.add_handler(conversation)
+    group = app.handlers[0]
+    group.remove(conversation)
+    last = max(i for i, h in enumerate(group) if isinstance(h, ConversationHandler))
+    group.insert(last + 1, conversation)

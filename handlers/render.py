@@ -7,7 +7,12 @@ from html import escape
 from zoneinfo import ZoneInfo
 
 from bot.domain.money import format_money
+from handlers.limits import shorten
 from storage.records import BookingRecord, ServiceRecord
+
+NAME_LIMIT = 100
+DESCRIPTION_LIMIT = 1500
+LIST_DESCRIPTION = 300
 
 HELP = (
     "<b>What I can do</b>\n"
@@ -58,32 +63,33 @@ def clock_time(moment: datetime, tz: ZoneInfo) -> str:
     return f"{moment.astimezone(tz):%H:%M}"
 
 
-def service_line(service: ServiceRecord) -> str:
-    """'<b>Haircut</b> · 45 min · 45.00 EUR'."""
+def service_line(service: ServiceRecord, *, description_limit: int = DESCRIPTION_LIMIT) -> str:
+    """'<b>Haircut</b> · 45 min · 45.00 EUR' and the description, both shortened to fit."""
     line = (
-        f"<b>{escape(service.name)}</b> · {duration(service.duration)} · "
+        f"<b>{escape(shorten(service.name, NAME_LIMIT))}</b> · {duration(service.duration)} · "
         f"{money(service.price_minor, service.currency)}"
     )
     if service.description:
-        line += f"\n<i>{escape(service.description)}</i>"
+        line += f"\n<i>{escape(shorten(service.description, description_limit))}</i>"
     return line
 
 
 def booking_details(booking: BookingRecord, tz: ZoneInfo, *, address: str = "") -> str:
     """The details block of a booking."""
     lines = [
-        f"<b>{escape(booking.service_name)}</b> with {escape(booking.staff_name)}",
+        f"<b>{escape(shorten(booking.service_name, NAME_LIMIT))}</b> with "
+        f"{escape(shorten(booking.staff_name, NAME_LIMIT))}",
         f"🗓 {when(booking.start, tz)}",
         f"⏱ {duration(booking.end - booking.start)} · "
         f"{money(booking.price_minor, booking.currency)}",
-        f"👤 {escape(booking.customer_name)}",
+        f"👤 {escape(shorten(booking.customer_name, NAME_LIMIT))}",
     ]
     if booking.customer_phone:
         lines.append(f"📱 {escape(booking.customer_phone)}")
     if booking.customer_email:
         lines.append(f"✉️ {escape(booking.customer_email)}")
     if address:
-        lines.append(f"📍 {escape(address)}")
+        lines.append(f"📍 {escape(shorten(address, 300))}")
     return "\n".join(lines)
 
 

@@ -144,7 +144,7 @@ async def test_fully_booked_day_is_not_pickable(tg: FakeTelegram, bot: BotRuntim
 def _offered(taken: JSON, service_id: int, staff_id: int) -> list[datetime]:
     """The start times of the alternative buttons under a 'just taken' message."""
     picks = [c for c in button_callbacks(taken) if isinstance(c, cb.PickSlot)]
-    assert all((p.service_id, p.staff_id) == (service_id, staff_id) for p in picks), picks
+    assert all((p.service_id, p.staff.staff_id) == (service_id, staff_id) for p in picks), picks
     labels = [b["text"] for row in keyboard_rows(taken) for b in row]
     assert labels[-1] == "🗓 Pick another day"
     assert labels[:-1] == [f"{p.start.astimezone(HELSINKI):%a %d %b %H:%M}" for p in picks]

@@ -53,7 +53,7 @@ async def _keep_buttons_then_pass_cutoff(
     ask = await tap(tg, ann, slots, "15:00")
     kept["yes"] = button_data(ask, "✅ Yes, move it")
     # A move confirmation forged for a time no screen offered.
-    kept["forged"] = f"my:{booking.id}:{int(THURSDAY_10.timestamp())}"
+    kept["forged"] = f"move:{booking.id}:{int(THURSDAY_10.timestamp())}"
     clock.set(datetime(2026, 11, 24, 0, 0, tzinfo=UTC))  # 13 hours before 13:00 Helsinki
     return booking, kept
 

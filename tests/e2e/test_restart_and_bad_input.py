@@ -69,15 +69,15 @@ async def test_forged_and_stale_buttons_get_an_answer(tg: FakeTelegram, bot: Bot
         (menu["message_id"], "zz:1"),  # a kind of button this version does not have
         (menu["message_id"], "unknown:thing"),
         (menu["message_id"], "x" * 64),
-        (menu["message_id"], "bx:../../etc"),
-        (menu["message_id"], "z:1:0:notatime"),
-        (menu["message_id"], "s:999999"),  # a service that does not exist (any more)
-        (menu["message_id"], "t:1:999999"),  # nor does this staff member
-        (menu["message_id"], f"b:{anns_booking}"),  # someone else's booking
-        (menu["message_id"], f"bx:{anns_booking}"),  # cancel it
-        (menu["message_id"], f"bc:{anns_booking}"),
-        (menu["message_id"], "ok:abc"),  # a Confirm from a summary that is gone
-        (987_654, "sv:1"),  # a message that no longer exists, with nonsense data
+        (menu["message_id"], "cancel:../../etc"),
+        (menu["message_id"], "time:1:any:notatime"),
+        (menu["message_id"], "svc:999999"),  # a service that does not exist (any more)
+        (menu["message_id"], "staff:1:999999"),  # nor does this staff member
+        (menu["message_id"], f"booking:{anns_booking}"),  # someone else's booking
+        (menu["message_id"], f"cancel:{anns_booking}"),  # cancel it
+        (menu["message_id"], f"askcancel:{anns_booking}"),
+        (menu["message_id"], "confirm:abc"),  # a Confirm from a summary that is gone
+        (987_654, "services:x"),  # a message that no longer exists, with nonsense data
         (987_654, "zz:1"),
     ):
         mark = tg.mark()
@@ -159,7 +159,7 @@ async def test_cancel_refused_past_cutoff(
         row = await cur.fetchone()
     assert row is not None
     mark = tg.mark()
-    await tg.press_raw(ann, details["message_id"], f"bx:{row[0]}")
+    await tg.press_raw(ann, details["message_id"], f"cancel:{row[0]}")
     refused = await tg.next_message(ann.id, since=mark)
     assert "up to 24 h before they start" in refused["text"]
     async with bot.db.reader.execute("SELECT status FROM bookings") as cur:

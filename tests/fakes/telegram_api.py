@@ -20,6 +20,7 @@ from tests.fakes.telegram_model import (
     JSON,
     ApiError,
     CallbackQueryRecord,
+    FakeGroup,
     FakeUser,
     Params,
     StoredFile,
@@ -75,6 +76,7 @@ class BotState:
     queue: UpdateQueue
     callback_timeout: float = 15.0
     users: dict[int, FakeUser] = field(default_factory=dict)
+    groups: dict[int, FakeGroup] = field(default_factory=dict)
     chats: dict[int, list[StoredMessage]] = field(default_factory=dict)
     files: dict[str, StoredFile] = field(default_factory=dict)
     queries: dict[str, CallbackQueryRecord] = field(default_factory=dict)
@@ -104,17 +106,27 @@ class BotState:
             return None
         return messages[message_id - 1]
 
-    def add_message(self, user: FakeUser, *, from_bot: bool, content: JSON) -> StoredMessage:
-        """Append a message to a private chat; message ids count up per chat."""
-        messages = self.chats.setdefault(user.id, [])
+    def add_message(
+        self,
+        user: FakeUser | FakeGroup,
+        *,
+        from_bot: bool,
+        content: JSON,
+        chat: FakeGroup | None = None,
+    ) -> StoredMessage:
+        """Append a message to a chat (the user's private chat unless `chat` is a group, or
+        `user` is the group a bot message goes to); message ids count up per chat."""
+        where = chat or user
+        messages = self.chats.setdefault(where.id, [])
+        sender = self.bot if from_bot or isinstance(user, FakeGroup) else user.as_dict()
         data: JSON = {
             "message_id": len(messages) + 1,
-            "from": self.bot if from_bot else user.as_dict(),
-            "chat": user.chat_dict(),
+            "from": sender,
+            "chat": where.chat_dict(),
             "date": self.now(),
             **content,
         }
-        stored = StoredMessage(user.id, data["message_id"], from_bot, data)
+        stored = StoredMessage(where.id, data["message_id"], from_bot, data)
         messages.append(stored)
         return stored
 
@@ -138,11 +150,12 @@ class BotState:
         self.files[stored.file_id] = stored
         return stored
 
-    def _chat(self, p: Params, *, sending: bool) -> FakeUser:
-        """The private chat addressed by chat_id; 400 if unknown, 403 if blocked."""
+    def _chat(self, p: Params, *, sending: bool) -> FakeUser | FakeGroup:
+        """The chat addressed by chat_id (private or group); 400 if unknown, 403 if blocked."""
         if not p.has("chat_id"):
             raise bad_request("chat_id is empty")
-        user = self.users.get(p.get_int("chat_id") or 0)
+        chat_id = p.get_int("chat_id") or 0
+        user: FakeUser | FakeGroup | None = self.users.get(chat_id) or self.groups.get(chat_id)
         if user is None or not user.started:
             raise bad_request("chat not found")
         if sending and user.blocked:
@@ -153,7 +166,9 @@ class BotState:
         raw = p.get_json("reply_markup", "can't parse reply keyboard markup JSON object")
         return validate_reply_markup(raw, inline_only=inline_only)
 
-    def _send(self, user: FakeUser, p: Params, content: JSON, markup: JSON | None) -> JSON:
+    def _send(
+        self, user: FakeUser | FakeGroup, p: Params, content: JSON, markup: JSON | None
+    ) -> JSON:
         reply = p.get_json("reply_parameters", "can't parse reply parameters JSON object") or {}
         reply_id = reply.get("message_id") or p.get_int("reply_to_message_id")
         if reply_id is not None:

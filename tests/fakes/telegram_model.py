@@ -171,6 +171,21 @@ class FakeUser:
 
 
 @dataclass
+class FakeGroup:
+    """A group chat the bot was added to (https://core.telegram.org/bots/api#chat, type
+    "group"); ids of groups are negative."""
+
+    id: int
+    title: str = "Team chat"
+    started: bool = True
+    blocked: bool = False
+
+    def chat_dict(self) -> JSON:
+        """The Chat object of the group."""
+        return {"id": self.id, "type": "group", "title": self.title}
+
+
+@dataclass
 class StoredFile:
     """A file known to the emulator (https://core.telegram.org/bots/api#file)."""
 

@@ -16,6 +16,7 @@ from tests.fakes.telegram_log import CallLog
 from tests.fakes.telegram_model import (
     JSON,
     CallbackQueryRecord,
+    FakeGroup,
     FakeUser,
     StoredMessage,
 )
@@ -62,6 +63,15 @@ class SimulatedUsers:
         self.state.users[id] = created
         return created
 
+    def group(self, id: int, title: str = "Team chat") -> FakeGroup:
+        """Get or create a group chat the bot is a member of (`id` must be negative)."""
+        if id >= 0:
+            raise ValueError("group chat ids are negative")
+        existing = self.state.groups.get(id)
+        if existing is None:
+            existing = self.state.groups[id] = FakeGroup(id, title)
+        return existing
+
     def _user(self, ref: UserRef) -> FakeUser:
         return ref if isinstance(ref, FakeUser) else self.user(ref)
 
@@ -69,23 +79,26 @@ class SimulatedUsers:
         self._last_action = self.log.seq
         self._action_marks[chat_id] = self.log.seq
 
-    def _incoming(self, ref: UserRef, content: JSON) -> JSON:
+    def _incoming(self, ref: UserRef, content: JSON, chat: FakeGroup | None = None) -> JSON:
         user = self._user(ref)
-        if user.blocked:
-            self.unblock(user)
-        user.started = True
-        message = self.state.add_message(user, from_bot=False, content=content)
-        self._note_action(user.id)
-        self.queue.push("message", message.data, key=user.id)
+        if chat is None:
+            if user.blocked:
+                self.unblock(user)
+            user.started = True
+        message = self.state.add_message(user, from_bot=False, content=content, chat=chat)
+        where = chat.id if chat is not None else user.id
+        self._note_action(where)
+        self.queue.push("message", message.data, key=where)
         return message.data
 
-    async def send_text(self, user: UserRef, text: str) -> JSON:
-        """The user sends text; commands get `bot_command` entities. Returns the Message."""
+    async def send_text(self, user: UserRef, text: str, *, chat: FakeGroup | None = None) -> JSON:
+        """The user sends text (in their private chat, or in the group `chat`); commands get
+        `bot_command` entities. Returns the Message."""
         content: JSON = {"text": text}
         entities = bot_commands(text)
         if entities:
             content["entities"] = entities
-        return self._incoming(user, content)
+        return self._incoming(user, content, chat)
 
     async def send_contact(
         self,

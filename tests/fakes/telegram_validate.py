@@ -2,9 +2,20 @@
 
 `format_text` applies `parse_mode` or explicit `entities`
 (https://core.telegram.org/bots/api#formatting-options), trims like Telegram and enforces the
-4096/1024 character limits (https://core.telegram.org/bots/api#sendmessage);
+limits of https://core.telegram.org/bots/api#sendmessage ("Text of the message to be sent,
+1-4096 characters after entities parsing") and of captions ("0-1024 characters after
+entities parsing", https://core.telegram.org/bots/api#senddocument). Like the server, it
+counts the text left after parsing (tags and `&lt;` escapes do not count, the characters
+they stand for do) in UTF-16 code units, the unit of MessageEntity offsets
+(https://core.telegram.org/bots/api#messageentity): an emoji outside the BMP counts 2.
+Too long answers 400 "Bad Request: message is too long" / "message caption is too long".
+
 `validate_reply_markup` checks https://core.telegram.org/bots/api#inlinekeyboardmarkup,
 https://core.telegram.org/bots/api#replykeyboardmarkup, ReplyKeyboardRemove and ForceReply.
+An inline keyboard of more than 100 buttons answers 400 "Bad Request: reply markup is too
+long", the text the server gives (the limit is not in the Bot API page; it is what the
+server enforces, see https://github.com/eternnoir/pyTelegramBotAPI/issues/511 and
+https://github.com/tginfo/Telegram-Limits/issues/228: at most 100 inline buttons, 8 a row).
 """
 
 from __future__ import annotations
@@ -24,6 +35,9 @@ from tests.fakes.telegram_model import JSON, bad_request, utf16_len
 
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
+MAX_INLINE_BUTTONS = 100
+MAX_INLINE_ROW = 8
+MARKUP_TOO_LONG = "reply markup is too long"
 _ENTITY_TYPES = frozenset(
     [
         "mention",
@@ -90,7 +104,7 @@ def format_text(
     if not stripped and not caption:
         raise bad_request("text must be non-empty")
     limit = MAX_CAPTION if caption else MAX_TEXT
-    if len(stripped) > limit:
+    if utf16_len(stripped) > limit:
         raise bad_request("message caption is too long" if caption else "message is too long")
     return stripped, parsed
 
@@ -136,6 +150,10 @@ def validate_reply_markup(raw: Any, *, inline_only: bool = False) -> JSON | None
         raise bad_request("object expected as reply markup")
     if "inline_keyboard" in raw:
         rows = _rows(raw, "inline_keyboard", "InlineKeyboardMarkup")
+        if sum(len(row) for row in rows) > MAX_INLINE_BUTTONS or any(
+            len(row) > MAX_INLINE_ROW for row in rows
+        ):
+            raise bad_request(MARKUP_TOO_LONG)
         clean: list[list[JSON]] = []
         for row in rows:
             clean.append([_inline_button(button) for button in row])

@@ -291,6 +291,41 @@ async def test_text_validation_uses_telegrams_errors(tg: FakeTelegram, bot: Bot)
         await bot.send_message(ann.id, "hi", reply_markup=InlineKeyboardMarkup([[too_long]]))
 
 
+async def test_limits_count_utf16_after_entities_and_buttons(tg: FakeTelegram, bot: Bot) -> None:
+    ann = tg.user(1002)
+    await tg.send_text(ann, "/start")
+    # 4096 UTF-16 units after parsing pass, whatever the markup around them...
+    assert (await bot.send_message(ann.id, "&lt;" * 4096, parse_mode="HTML")).text == "<" * 4096
+    # ...one more does not; an emoji outside the BMP counts two units.
+    for text in ("&lt;" * 4097, "😀" * 2049, "😀" * 2048 + "x"):
+        with pytest.raises(BadRequest, match=r"^Message is too long$"):
+            await bot.send_message(ann.id, text, parse_mode="HTML")
+    assert (await bot.send_message(ann.id, "😀" * 2048)).text == "😀" * 2048
+
+    def keyboard(count: int, per_row: int = 4) -> InlineKeyboardMarkup:
+        buttons = [InlineKeyboardButton(str(i), callback_data=str(i)) for i in range(count)]
+        return InlineKeyboardMarkup([buttons[i : i + per_row] for i in range(0, count, per_row)])
+
+    sent = await bot.send_message(ann.id, "100 buttons", reply_markup=keyboard(100))
+    for markup in (keyboard(101), keyboard(9, per_row=9)):
+        with pytest.raises(BadRequest, match=r"^Reply markup is too long$"):
+            await bot.send_message(ann.id, "too many", reply_markup=markup)
+        with pytest.raises(BadRequest, match=r"^Reply markup is too long$"):
+            await bot.edit_message_reply_markup(ann.id, sent.message_id, reply_markup=markup)
+
+
+async def test_group_chats_carry_the_group_and_the_sender(tg: FakeTelegram, bot: Bot) -> None:
+    ann = tg.user(1003)
+    team = tg.group(-1001, "Team")
+    sent = await tg.send_text(ann, "/invite Anna", chat=team)
+    assert sent["chat"] == {"id": -1001, "type": "group", "title": "Team"}
+    assert sent["from"]["id"] == ann.id
+    updates = await bot.get_updates()
+    assert updates[-1].effective_chat is not None and updates[-1].effective_chat.type == "group"
+    reply = await bot.send_message(team.id, "Write to me privately")
+    assert reply.chat.id == team.id and tg.messages(team.id)[-1]["text"] == "Write to me privately"
+
+
 async def test_reply_keyboard_with_contact_request_and_contact_reply(
     tg: FakeTelegram, bot: Bot
 ) -> None:

@@ -28,7 +28,7 @@ def test_real_buttons_are_answered_in_the_reply() -> None:
 
 def test_stale_forged_and_noop_buttons_are_left_to_their_handlers() -> None:
     bot_data: dict[Any, Any] = {}
-    for data in ("zz:1", "s:notanumber", cb.Noop().pack(), ""):
+    for data in ("zz:1", "svc:notanumber", cb.Noop().pack(), ""):
         update = press(data)
         assert early_answer(update, bot_data) is None
         assert not was_answered(update, bot_data)

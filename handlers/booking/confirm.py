@@ -1,0 +1,92 @@
+"""The end of a booking: Confirm (book it), a Confirm pressed outside its summary, Cancel."""
+
+from __future__ import annotations
+
+from html import escape
+
+from telegram import InlineKeyboardMarkup, ReplyKeyboardRemove, Update
+
+from bot.booking import Contact, SlotUnavailable, Unavailable
+from handlers import callbacks as cb
+from handlers import render
+from handlers.booking.browse import offer_alternatives
+from handlers.booking.contact import complete_contact, missing_required
+from handlers.booking.draft import Draft, load_draft, save_draft
+from handlers.booking.menu import END, services_screen, start_over
+from handlers.common import answer, send, show
+from handlers.context import BotContext
+from handlers.keyboards import button
+from handlers.outputs import send_confirmation
+from handlers.prompt import State
+from storage.bookings import AlreadyBooked, Booked
+
+
+async def confirm(update: Update, context: BotContext) -> State:
+    """Book it."""
+    await answer(update, context)
+    data = cb.unpack(update, cb.Confirm)
+    draft = load_draft(context)
+    if draft.key != data.key or not draft.name or draft.start is None:
+        return await confirm_outside(update, context)
+    assert draft.service_id is not None
+    if missing_required(await context.services.booking.business(), draft):
+        return await complete_contact(update, context)
+    user = update.effective_user
+    assert user is not None
+    staff = cb.StaffChoice(draft.staff_id)
+    outcome = await context.services.booking.book(
+        contact=Contact(
+            telegram_user_id=user.id, name=draft.name, phone=draft.phone, email=draft.email
+        ),
+        service_id=draft.service_id,
+        staff_id=staff.staff_id,
+        start=draft.start,
+        request_key=f"{user.id}:{data.key}",
+    )
+    if isinstance(outcome, Booked | AlreadyBooked):
+        save_draft(context, Draft(name=draft.name, phone=draft.phone, email=draft.email))
+        await send_confirmation(update, context, outcome.booking)
+        return END
+    if isinstance(outcome, SlotUnavailable):
+        return await offer_alternatives(
+            update, context, draft.service_id, staff, outcome.alternatives, draft.start
+        )
+    assert isinstance(outcome, Unavailable)
+    await show(update, context, escape(outcome.reason))
+    return await services_screen(update, context)
+
+
+async def confirm_outside(update: Update, context: BotContext) -> State:
+    """A Confirm button outside its summary: a double tap, or an old summary."""
+    await answer(update, context)
+    query = update.callback_query
+    data = cb.parse(query.data if query is not None else None)
+    user = update.effective_user
+    if isinstance(data, cb.Confirm) and user is not None:
+        earlier = await context.services.booking.bookings.by_request_key(f"{user.id}:{data.key}")
+        if earlier is not None:
+            tz = (await context.services.booking.business()).tz
+            await send(
+                update,
+                context,
+                f"✅ This booking is already confirmed: {render.when(earlier.start, tz)}. "
+                "See /mybookings.",
+            )
+            return END
+    return await start_over(update, context)
+
+
+async def abort(update: Update, context: BotContext) -> State:
+    """/cancel or the Cancel button: leave the booking flow."""
+    await answer(update, context)
+    draft = load_draft(context)
+    draft.forget_choice()
+    save_draft(context, draft)
+    await send(update, context, "Okay, nothing was booked.", ReplyKeyboardRemove())
+    await send(
+        update,
+        context,
+        "Tap /start whenever you want to book.",
+        InlineKeyboardMarkup([[button("🗓 Book an appointment", cb.ShowServices())]]),
+    )
+    return END

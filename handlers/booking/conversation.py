@@ -1,0 +1,130 @@
+"""Wiring of the booking conversation: which handler answers what in each state.
+
+Buttons of the browsing steps are entry points (each press carries its whole choice, so an
+old button works and re-enters); text steps take only text meant for this conversation
+(`handlers.routing.TextFor`); a conversation idle longer than `TIMEOUT` starts again.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Mapping
+from datetime import timedelta
+from typing import Any
+
+from telegram import Update
+from telegram.ext import (
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+from telegram.warnings import PTBUserWarning
+
+from handlers import callbacks as cb
+from handlers.booking import browse, confirm, contact
+from handlers.booking.menu import (
+    CHOOSING,
+    CONFIRM,
+    CONVERSATION,
+    EMAIL,
+    NAME,
+    PHONE,
+    show_services,
+    start_over,
+)
+from handlers.common import send
+from handlers.context import BotContext
+from handlers.prompt import State
+from handlers.routing import TextFor, with_timeout
+
+TIMEOUT = timedelta(hours=1)
+
+
+def _hint(text: str, state: str) -> Callable[[Update, BotContext], Any]:
+    """A handler for stray text or media: say what this step expects, stay in the step."""
+
+    async def hint(update: Update, context: BotContext) -> State:
+        await send(update, context, text)
+        return state
+
+    return hint
+
+
+def _cq(callback: Any, kind: type[cb.Callback]) -> CallbackQueryHandler[BotContext, Any]:
+    return CallbackQueryHandler(callback, pattern=cb.pattern(kind))
+
+
+def booking_conversation(
+    user_data: Mapping[int, Mapping[Any, Any]],
+) -> ConversationHandler[BotContext]:
+    """The persistent booking conversation; `user_data` is the Application's (for routing)."""
+    ours = TextFor(user_data, CONVERSATION)
+    stray = filters.ALL & ~filters.COMMAND & ours
+    choosing = [
+        _cq(show_services, cb.ShowServices),
+        _cq(browse.pick_service, cb.PickService),
+        _cq(browse.pick_staff, cb.PickStaff),
+        _cq(browse.show_week, cb.ShowWeek),
+        _cq(browse.pick_day, cb.PickDay),
+        _cq(contact.pick_slot, cb.PickSlot),
+    ]
+    entry_points = [CommandHandler("start", browse.start), *choosing]
+    states: dict[object, list[Any]] = {
+        CHOOSING: [
+            MessageHandler(
+                stray, _hint("Please choose with the buttons above, or /cancel to stop.", CHOOSING)
+            )
+        ],
+        NAME: [
+            _cq(contact.use_name, cb.UseName),
+            contact.NAME_STEP.handler(ours),
+            MessageHandler(
+                stray, _hint("Please type your name as text, or /cancel to stop.", NAME)
+            ),
+        ],
+        PHONE: [
+            MessageHandler(filters.CONTACT & ours, contact.got_contact),
+            contact.PHONE_STEP.handler(ours),
+            MessageHandler(
+                stray, _hint("Please share your phone number with the button, or type it.", PHONE)
+            ),
+        ],
+        EMAIL: [
+            _cq(contact.skip_email, cb.SkipField),
+            contact.EMAIL_STEP.handler(ours),
+            MessageHandler(
+                stray, _hint("Please type your e-mail address, or /cancel to stop.", EMAIL)
+            ),
+        ],
+        CONFIRM: [
+            _cq(confirm.confirm, cb.Confirm),
+            _cq(contact.edit_contact, cb.EditContact),
+            MessageHandler(
+                stray, _hint("Tap ✅ Confirm booking above, or /cancel to stop.", CONFIRM)
+            ),
+        ],
+    }
+    fallbacks = [
+        CommandHandler("cancel", confirm.abort, filters=ours),
+        _cq(confirm.abort, cb.Abort),
+    ]
+    with_timeout(
+        name=CONVERSATION,
+        entry_points=entry_points,
+        states=states,
+        fallbacks=fallbacks,
+        timeout=TIMEOUT,
+        on_timeout=start_over,
+    )
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=PTBUserWarning)
+        return ConversationHandler(
+            entry_points=entry_points,
+            states=states,
+            fallbacks=fallbacks,
+            allow_reentry=True,
+            persistent=True,
+            name=CONVERSATION,
+        )

@@ -1,0 +1,89 @@
+"""The booking conversation's states and its home screen: the paged list of services,
+where /start, Back and an expired step lead."""
+
+from __future__ import annotations
+
+from html import escape
+
+from telegram import Update
+from telegram.ext import ConversationHandler
+
+from handlers import callbacks as cb
+from handlers import render
+from handlers.booking.draft import load_draft, save_draft
+from handlers.common import answer, send, show
+from handlers.context import BotContext
+from handlers.keyboards import services_keyboard
+from handlers.limits import MAX_MESSAGE, paginate, shorten, visible_len
+from handlers.prompt import State
+
+CONVERSATION = "booking"
+CHOOSING, NAME, PHONE, EMAIL, CONFIRM = "choosing", "name", "phone", "email", "confirm"
+END = ConversationHandler.END
+SERVICE_PAYLOAD = "svc_"
+SERVICES_PER_PAGE = 8
+NAME_LIMIT = 100
+
+
+def business_name(name: str) -> str:
+    """The business name for a message, escaped and shortened."""
+    return escape(shorten(name, NAME_LIMIT))
+
+
+async def services_screen(
+    update: Update, context: BotContext, greeting: str = "", page: int = 0
+) -> State:
+    """The list of services, a page at a time so any catalogue fits one message."""
+    services = await context.services.booking.services()
+    business = await context.services.booking.business()
+    if not services:
+        await show(
+            update, context, "We are not taking bookings right now. Please check back later."
+        )
+        return END
+    intro = greeting or f"What would you like to book at <b>{business_name(business.name)}</b>?"
+    lines = [render.service_line(s, description_limit=render.LIST_DESCRIPTION) for s in services]
+    footer_room = 40  # "Page 2 of 3"
+    shown = paginate(
+        list(zip(services, lines, strict=True)),
+        [visible_len(line) + 1 for line in lines],
+        budget=MAX_MESSAGE - visible_len(intro) - footer_room,
+        max_items=SERVICES_PER_PAGE,
+        number=page,
+    )
+    text = [intro, "", *(line for _, line in shown.items)]
+    if shown.count > 1:
+        text += ["", f"Page {shown.number + 1} of {shown.count}"]
+    keyboard = services_keyboard(
+        [service for service, _ in shown.items],
+        previous=shown.number - 1 if shown.has_previous else None,
+        next_page=shown.number + 1 if shown.has_next else None,
+    )
+    await show(update, context, "\n".join(text), keyboard)
+    return CHOOSING
+
+
+async def show_services(update: Update, context: BotContext) -> State:
+    """The list of services (a page of it)."""
+    await answer(update, context)
+    data = cb.unpack(update, cb.ShowServices)
+    return await services_screen(update, context, page=data.page)
+
+
+async def start_over(update: Update, context: BotContext) -> State:
+    """A step that is no longer valid (expired, or its draft is gone): say so, show the menu."""
+    draft = load_draft(context)
+    draft.forget_choice()
+    save_draft(context, draft)
+    await send(update, context, "That booking step has expired. Let's start again:")
+    return await services_screen(update, context)
+
+
+async def staff_label(context: BotContext, service_id: int, staff: cb.StaffChoice) -> str | None:
+    """'anyone available', or the staff member's name if they still offer the service."""
+    if staff.anyone:
+        return "anyone available"
+    for member in await context.services.booking.staff_for(service_id):
+        if member.id == staff.staff_id:
+            return shorten(member.name, NAME_LIMIT)
+    return None
