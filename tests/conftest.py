@@ -1,10 +1,14 @@
-"""Shared fixtures: a migrated database in a temp folder, the test business, a manual clock."""
+"""Shared fixtures: a migrated database in a temp folder, the test business, a manual clock.
+
+Dates come from tests/week.py (the test week, moved by BOOKBOT_TEST_MONDAY).
+"""
 
 from __future__ import annotations
 
-import os
+import atexit
+import shutil
+import tempfile
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 import pytest
@@ -14,6 +18,7 @@ from bot.clock import ManualClock
 from bot.setup_file import load_setup_file
 from storage.db import Database
 from storage.migrate import migrate
+from tests.week import MONDAY_MORNING, WEDNESDAY
 
 # Hypothesis' per-example deadline is a timing assert, which a loaded CI machine can trip;
 # property tests check behaviour only (speed is measured in bench/).
@@ -21,27 +26,30 @@ settings.register_profile("bookbot", deadline=None, print_blob=True)
 settings.load_profile("bookbot")
 
 DATA = Path(__file__).parent / "data"
-SALON = DATA / "salon.toml"
+SALON_TEMPLATE = DATA / "salon.toml"
+WEDNESDAY_PLACEHOLDER = "TEST_WEEK_WEDNESDAY"
 
 
-def _test_monday() -> date:
-    """The Monday the tests start on: 23 November 2026, or BOOKBOT_TEST_MONDAY (YYYY-MM-DD).
+def _salon_for_the_test_week() -> Path:
+    """The test salon with Ben's day off on the test week's Wednesday, in a temporary folder
+    removed when the test run ends."""
+    template = SALON_TEMPLATE.read_text(encoding="utf-8")
+    assert template.count(WEDNESDAY_PLACEHOLDER) == 1, SALON_TEMPLATE
+    folder = Path(tempfile.mkdtemp(prefix="bookbot-tests-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    salon = folder / "salon.toml"
+    salon.write_text(
+        template.replace(WEDNESDAY_PLACEHOLDER, WEDNESDAY.isoformat()), encoding="utf-8"
+    )
+    return salon
 
-    Moving it (e.g. years ahead) checks that nothing mixes the fixed date with the wall clock.
-    """
-    day = date.fromisoformat(os.environ.get("BOOKBOT_TEST_MONDAY") or "2026-11-23")
-    if day.weekday() != 0:
-        raise ValueError(f"BOOKBOT_TEST_MONDAY={day} is not a Monday")
-    return day
 
-
-# Monday 08:00 in Helsinki (UTC+2 in winter).
-MONDAY_MORNING = datetime.combine(_test_monday(), time(6, 0), tzinfo=UTC)
+SALON = _salon_for_the_test_week()
 
 
 @pytest.fixture
 def clock() -> ManualClock:
-    """A clock standing at Monday morning in Helsinki."""
+    """A clock standing at 08:00 in Helsinki on the test week's Monday."""
     return ManualClock(MONDAY_MORNING)
 
 

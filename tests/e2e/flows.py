@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.fakes.telegram import FakeTelegram, FakeUser
+from tests.week import TUESDAY
 
 JSON = dict[str, Any]
 WAIT = 30.0  # seconds; waits end as soon as the bot answers, this only bounds a failure
@@ -40,10 +41,11 @@ async def reach_step(
     step: str,
     *,
     staff: str = "Anna",
-    day: str = "24",
+    day: str = str(TUESDAY.day),
     time: str = "13:00",
 ) -> JSON:
-    """From /start to the screen of `step` (one of STEPS) for a new customer, Haircut."""
+    """From /start to the screen of `step` (one of STEPS) for a new customer, Haircut; `day` is
+    the day button's text (the day of the month), Tuesday of the test week by default."""
     assert step in STEPS, step
     screen = await say(tg, user, "/start")
     presses = (HAIRCUT, staff, day, time, f"Use “{full_name(user)}”")
@@ -59,7 +61,7 @@ async def reach_summary(
     user: FakeUser,
     *,
     staff: str = "Anna",
-    day: str = "24",
+    day: str = str(TUESDAY.day),
     time: str = "13:00",
     email: str | None = "ann@example.com",
 ) -> JSON:

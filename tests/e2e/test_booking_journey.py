@@ -10,6 +10,14 @@ from bot.app import BotRuntime
 from tests.e2e.flows import HAIRCUT, confirm, reach_summary, say, tap
 from tests.e2e.harness import button_url, buttons
 from tests.fakes.telegram import FakeTelegram
+from tests.week import (
+    SATURDAY,
+    TUESDAY,
+    WEDNESDAY,
+    day_and_time,
+    helsinki,
+    short_day_and_time,
+)
 
 
 def _ics(tg: FakeTelegram, chat_id: int, index: int = -1) -> Calendar:
@@ -25,33 +33,34 @@ async def test_book_reschedule_and_cancel(tg: FakeTelegram, bot: BotRuntime) -> 
     text = summary["text"]
     assert "Haircut" in text and "Anna" in text and "Ann Smith" in text
     assert "+358401234567" in text and "ann@example.com" in text
-    assert "Tue 24 Nov 2026, 13:00 (Europe/Helsinki)" in text
+    assert f"{day_and_time(TUESDAY, '13:00')} (Europe/Helsinki)" in text
 
     confirmation = await confirm(tg, ann, summary)
-    assert "Tue 24 Nov 2026, 13:00 (Europe/Helsinki)" in confirmation["text"]
+    assert f"{day_and_time(TUESDAY, '13:00')} (Europe/Helsinki)" in confirmation["text"]
     url = urlsplit(button_url(confirmation, "📅 Add to Google Calendar"))
     assert (url.netloc, url.path) == ("calendar.google.com", "/calendar/render")
     query = parse_qs(url.query)
     assert query["action"] == ["TEMPLATE"]
-    assert query["dates"] == ["20261124T110000Z/20261124T120000Z"]
+    start, end = helsinki(TUESDAY, 13), helsinki(TUESDAY, 14)
+    assert query["dates"] == [f"{start:%Y%m%dT%H%M%SZ}/{end:%Y%m%dT%H%M%SZ}"]
     assert query["text"][0].startswith("Haircut")
     assert query["location"] == ["Main street 1"]
 
     first_ics = _ics(tg, ann.id)
     event = first_ics.walk("VEVENT")[0]
     uid = str(event["UID"])
-    assert event.decoded("DTSTART").isoformat() == "2026-11-24T11:00:00+00:00"
+    assert event.decoded("DTSTART").isoformat() == start.isoformat()  # in UTC: "...+00:00"
     assert int(str(event["SEQUENCE"])) == 0
 
     listing = await say(tg, ann, "/mybookings")
-    assert "Tue 24 Nov 13:00 – Haircut with Anna" in listing["text"]
-    details = await tap(tg, ann, listing, "Tue 24 Nov 13:00 · Haircut")
+    assert f"{short_day_and_time(TUESDAY, '13:00')} – Haircut with Anna" in listing["text"]
+    details = await tap(tg, ann, listing, f"{short_day_and_time(TUESDAY, '13:00')} · Haircut")
     assert set(buttons(details)) >= {"🔁 Reschedule", "✖ Cancel booking"}
 
     week = await tap(tg, ann, details, "🔁 Reschedule")
-    slots = await tap(tg, ann, week, "25")
+    slots = await tap(tg, ann, week, str(WEDNESDAY.day))
     ask = await tap(tg, ann, slots, "15:00")
-    assert "Wed 25 Nov 2026, 15:00" in ask["text"]
+    assert day_and_time(WEDNESDAY, "15:00") in ask["text"]
     mark = tg.mark()
     await tg.press(ann, ask, text="✅ Yes, move it")
     await tg.wait_for("sendDocument", chat_id=ann.id, since=mark)
@@ -59,10 +68,10 @@ async def test_book_reschedule_and_cancel(tg: FakeTelegram, bot: BotRuntime) -> 
     moved_event = moved.walk("VEVENT")[0]
     assert str(moved_event["UID"]) == uid
     assert int(str(moved_event["SEQUENCE"])) == 1
-    assert moved_event.decoded("DTSTART").isoformat() == "2026-11-25T13:00:00+00:00"
+    assert moved_event.decoded("DTSTART").isoformat() == helsinki(WEDNESDAY, 15).isoformat()
 
     listing = await say(tg, ann, "/mybookings")
-    details = await tap(tg, ann, listing, "Wed 25 Nov 15:00 · Haircut")
+    details = await tap(tg, ann, listing, f"{short_day_and_time(WEDNESDAY, '15:00')} · Haircut")
     ask_cancel = await tap(tg, ann, details, "✖ Cancel booking")
     mark = tg.mark()
     await tg.press(ann, ask_cancel, text="Yes, cancel it")
@@ -83,7 +92,7 @@ async def test_returning_customer_skips_contact_steps(tg: FakeTelegram, bot: Bot
     menu = await say(tg, ann, "/start")
     staff = await tap(tg, ann, menu, HAIRCUT)
     week = await tap(tg, ann, staff, "Anna")
-    slots = await tap(tg, ann, week, "24")
+    slots = await tap(tg, ann, week, str(TUESDAY.day))
     assert "09:00" not in buttons(slots)  # taken by her first booking
     summary = await tap(tg, ann, slots, "14:00")
     assert "check your booking" in summary["text"] and "ann@example.com" in summary["text"]
@@ -98,7 +107,7 @@ async def test_deep_link_opens_service_and_anyone_is_assigned(
     assert "Who would you like to see?" in staff_screen["text"]
     week = await tap(tg, bob, staff_screen, "✨ Anyone available")
     assert "anyone available" in week["text"]
-    slots = await tap(tg, bob, week, "28")  # Saturday: only Ben works
+    slots = await tap(tg, bob, week, str(SATURDAY.day))  # only Ben works on Saturdays
     name = await tap(tg, bob, slots, "10:00")
     phone = await tap(tg, bob, name, "Use “Bob”")
     assert "phone" in phone["text"]

@@ -3,8 +3,7 @@ slot taken under the customer's feet is answered with the nearest free times."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
 from bot.app import BotRuntime
 from bot.booking import BookingService, Contact
@@ -15,13 +14,25 @@ from storage.records import ServiceRecord, StaffRecord
 from tests.e2e.flows import JSON, confirm, reach_step, reach_summary, tap
 from tests.e2e.harness import button_callbacks, keyboard_rows
 from tests.fakes.telegram import FakeTelegram
+from tests.week import (
+    FRIDAY,
+    HELSINKI,
+    MONDAY,
+    SATURDAY,
+    THURSDAY,
+    TUESDAY,
+    WEDNESDAY,
+    day_and_time,
+    helsinki,
+    short_day_and_time,
+)
 
-HELSINKI = ZoneInfo("Europe/Helsinki")
 WEEKDAYS = ["Mo", "Tu", "We", "Th", "Fr", "Sa", "Su"]
-# Wednesday 25 November 2026, 08:00 in Helsinki: the 14-day horizon ends on Tuesday 8 December.
-WEDNESDAY_MORNING = datetime(2026, 11, 25, 6, 0, tzinfo=UTC)
-SATURDAY = date(2026, 11, 28)  # only Ben works on Saturdays
-TUESDAY_1300 = datetime(2026, 11, 24, 13, 0, tzinfo=HELSINKI)
+# Wednesday 08:00 in Helsinki: the 14-day horizon ends on Tuesday two weeks later.
+WEDNESDAY_MORNING = helsinki(WEDNESDAY, 8)
+TUESDAY_1300 = helsinki(TUESDAY, 13)
+NEXT_MONDAY = MONDAY + timedelta(weeks=1)
+MONDAY_AFTER = MONDAY + timedelta(weeks=2)
 
 
 def _calendar(week: JSON) -> list[date | None]:
@@ -72,33 +83,33 @@ async def test_week_paging_moves_by_a_week_and_stays_in_the_horizon(
     tg: FakeTelegram, bot: BotRuntime, clock: ManualClock
 ) -> None:
     clock.set(WEDNESDAY_MORNING)
-    today = date(2026, 11, 25)
+    today = WEDNESDAY
     last_day = today + timedelta(days=13)  # horizon_days = 14, today included
     ann = tg.user(801)
     first = await reach_step(tg, ann, "day")  # Haircut with Anna: Monday to Friday
-    assert _monday(first) == date(2026, 11, 23)
+    assert _monday(first) == MONDAY
     # Monday and Tuesday are past; Saturday and Sunday Anna does not work.
-    assert [d and d.day for d in _calendar(first)] == [None, None, 25, 26, 27, None, None]
+    assert _calendar(first) == [None, None, WEDNESDAY, THURSDAY, FRIDAY, None, None]
     assert _nav(first) == ["Later ▶"]
 
     second = await tap(tg, ann, first, "Later ▶")
-    assert _monday(second) == date(2026, 11, 30)
-    assert [d and d.day for d in _calendar(second)] == [30, 1, 2, 3, 4, None, None]
+    assert _monday(second) == NEXT_MONDAY
+    assert _calendar(second) == [NEXT_MONDAY + timedelta(days=i) for i in range(5)] + [None] * 2
     assert _nav(second) == ["◀ Earlier", "Later ▶"]
 
     third = await tap(tg, ann, second, "Later ▶")
-    assert _monday(third) == date(2026, 12, 7)
+    assert _monday(third) == MONDAY_AFTER
     # Anna works Wednesday to Friday too, but those days are past the horizon.
-    assert [d and d.day for d in _calendar(third)] == [7, 8, None, None, None, None, None]
+    assert _calendar(third) == [MONDAY_AFTER, MONDAY_AFTER + timedelta(days=1)] + [None] * 5
     assert _nav(third) == ["◀ Earlier"]
     for week in (first, second, third):
         assert all(today <= d <= last_day for d in _calendar(week) if d is not None)
 
     back = await tap(tg, ann, third, "◀ Earlier")
-    assert _monday(back) == date(2026, 11, 30)
+    assert _monday(back) == NEXT_MONDAY
     assert _calendar(back) == _calendar(second) and _nav(back) == _nav(second)
     back = await tap(tg, ann, back, "◀ Earlier")
-    assert _monday(back) == date(2026, 11, 23)
+    assert _monday(back) == MONDAY
     assert _calendar(back) == _calendar(first) and _nav(back) == _nav(first)
 
 
@@ -106,9 +117,7 @@ async def test_fully_booked_day_is_not_pickable(tg: FakeTelegram, bot: BotRuntim
     ann = tg.user(802)
     staff_screen = await reach_step(tg, ann, "staff")
     week = await tap(tg, ann, staff_screen, "✨ Anyone available")
-    anyone_before = [d and d.day for d in _calendar(week)]
-    assert anyone_before == [23, 24, 25, 26, 27, 28, None]
-    assert _calendar(week)[5] == SATURDAY
+    assert _calendar(week) == [MONDAY, TUESDAY, WEDNESDAY, THURSDAY, FRIDAY, SATURDAY, None]
 
     # Book every Haircut Ben (the only one working on Saturday) still has that day.
     booking = _booking(bot)
@@ -127,18 +136,18 @@ async def test_fully_booked_day_is_not_pickable(tg: FakeTelegram, bot: BotRuntim
     assert booked == 3  # 10:00, 11:30 and 13:00: one hour plus 30 minutes' buffer each
     assert SATURDAY not in await booking.free_days(cut.id, None)
 
-    # The "28" still on screen answers that the day filled up and redraws the week.
+    # Saturday's button still on screen answers that the day filled up and redraws the week.
     mark = tg.mark()
-    await tg.press(ann, week, text="28")
+    await tg.press(ann, week, text=str(SATURDAY.day))
     filled = await tg.next_message(ann.id, since=mark)
     assert "just filled up" in filled["text"]
     week = await tg.next_message(ann.id, since=mark, predicate=lambda m: "Pick a day" in m["text"])
-    assert [d and d.day for d in _calendar(week)] == [23, 24, 25, 26, 27, None, None]
+    assert _calendar(week) == [MONDAY, TUESDAY, WEDNESDAY, THURSDAY, FRIDAY, None, None]
 
     staff_screen = await tap(tg, ann, week, "« Back")
     bens_week = await tap(tg, ann, staff_screen, "Ben")
-    # 25 November is Ben's day off; Saturday is now fully booked.
-    assert [d and d.day for d in _calendar(bens_week)] == [23, 24, None, 26, 27, None, None]
+    # Wednesday is Ben's day off; Saturday is now fully booked.
+    assert _calendar(bens_week) == [MONDAY, TUESDAY, None, THURSDAY, FRIDAY, None, None]
 
 
 def _offered(taken: JSON, service_id: int, staff_id: int) -> list[datetime]:
@@ -173,7 +182,7 @@ async def _assert_nearest(
 # Anna works 09-12 and 13-17; a Haircut is one hour plus 30 minutes' buffer after. With 13:00
 # taken (blocked until 14:30) the nearest free starts are 14:30 (1.5 h after) and 11:00 and
 # 15:00 (2 h either side), not the first times of the day nor the next times after 13:00.
-NEAREST_TO_1300 = ["Tue 24 Nov 11:00", "Tue 24 Nov 14:30", "Tue 24 Nov 15:00"]
+NEAREST_TO_1300 = [short_day_and_time(TUESDAY, hhmm) for hhmm in ("11:00", "14:30", "15:00")]
 
 
 async def test_slot_taken_at_confirm_offers_the_nearest_free_times(
@@ -193,8 +202,9 @@ async def test_slot_taken_at_confirm_offers_the_nearest_free_times(
     assert [f"{s.astimezone(HELSINKI):%a %d %b %H:%M}" for s in offered] == NEAREST_TO_1300
     await _assert_nearest(bot, offered, cut.id, anna.id, TUESDAY_1300)
 
-    summary = await tap(tg, bob, taken, "Tue 24 Nov 11:00")
-    assert "check your booking" in summary["text"] and "Tue 24 Nov 2026, 11:00" in summary["text"]
+    summary = await tap(tg, bob, taken, short_day_and_time(TUESDAY, "11:00"))
+    assert "check your booking" in summary["text"]
+    assert day_and_time(TUESDAY, "11:00") in summary["text"]
 
 
 async def test_slot_taken_while_choosing_offers_the_nearest_free_times(

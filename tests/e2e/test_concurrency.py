@@ -8,6 +8,7 @@ from bot.app import BotRuntime
 from tests.e2e.flows import reach_summary
 from tests.e2e.harness import buttons
 from tests.fakes.telegram import FakeTelegram
+from tests.week import TUESDAY, short_day_and_time
 
 
 async def _confirmed_count(bot: BotRuntime) -> int:
@@ -54,7 +55,7 @@ async def test_fifty_customers_race_for_one_slot(tg: FakeTelegram, bot: BotRunti
         assert latest is not None and "just taken" in latest["text"]
         alternatives = [b for b in buttons(latest) if b != "🗓 Pick another day"]
         assert alternatives, "the nearest free slots are offered"
-        assert "Tue 24 Nov 13:00" not in alternatives
+        assert short_day_and_time(TUESDAY, "13:00") not in alternatives
 
 
 async def test_double_tap_on_confirm_books_once(tg: FakeTelegram, bot: BotRuntime) -> None:

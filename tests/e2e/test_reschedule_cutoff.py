@@ -8,7 +8,7 @@ booking, its history and its outbox stay exactly as they were.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from bot.app import BotRuntime
 from bot.booking import TooLate
@@ -18,11 +18,13 @@ from storage.records import BookingRecord
 from tests.e2e.flows import JSON, confirm, reach_summary, say, tap
 from tests.e2e.harness import button_data, buttons
 from tests.fakes.telegram import FakeTelegram, FakeUser
+from tests.week import THURSDAY, TUESDAY, WEDNESDAY, helsinki, short_day_and_time
 
 CUTOFF_TEXT = "up to 24 h before they start"
-DETAILS = "Tue 24 Nov 13:00 · Haircut"
-WEDNESDAY_15 = datetime(2026, 11, 25, 13, 0, tzinfo=UTC)  # 15:00 Helsinki, free for Anna
-THURSDAY_10 = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)  # 10:00 Helsinki, on no screen Ann saw
+BOOKED = helsinki(TUESDAY, 13)
+DETAILS = f"{short_day_and_time(TUESDAY, '13:00')} · Haircut"
+WEDNESDAY_15 = helsinki(WEDNESDAY, 15)  # free for Anna
+THURSDAY_10 = helsinki(THURSDAY, 10)  # on no screen Ann saw
 
 
 async def _state(
@@ -40,21 +42,21 @@ async def _state(
 async def _keep_buttons_then_pass_cutoff(
     tg: FakeTelegram, bot: BotRuntime, clock: ManualClock, ann: FakeUser
 ) -> tuple[BookingRecord, dict[str, str]]:
-    """Book Tue 24 Nov 13:00, walk a move to its last step keeping every button, pass the cutoff."""
+    """Book Tuesday 13:00, walk a move to its last step keeping every button, pass the cutoff."""
     assert bot.services is not None
     await confirm(tg, ann, await reach_summary(tg, ann, email=None))
     (booking,) = await bot.services.booking.upcoming(ann.id)
     details = await tap(tg, ann, await say(tg, ann, "/mybookings"), DETAILS)
     kept = {"reschedule": button_data(details, "🔁 Reschedule")}
     week = await tap(tg, ann, details, "🔁 Reschedule")
-    kept["day"] = button_data(week, "25")
-    slots = await tap(tg, ann, week, "25")
+    kept["day"] = button_data(week, str(WEDNESDAY.day))
+    slots = await tap(tg, ann, week, str(WEDNESDAY.day))
     kept["time"] = button_data(slots, "15:00")
     ask = await tap(tg, ann, slots, "15:00")
     kept["yes"] = button_data(ask, "✅ Yes, move it")
     # A move confirmation forged for a time no screen offered.
     kept["forged"] = f"move:{booking.id}:{int(THURSDAY_10.timestamp())}"
-    clock.set(datetime(2026, 11, 24, 0, 0, tzinfo=UTC))  # 13 hours before 13:00 Helsinki
+    clock.set(BOOKED - timedelta(hours=13))
     return booking, kept
 
 
@@ -120,9 +122,11 @@ async def test_time_taken_meanwhile_shows_the_day_again(tg: FakeTelegram, bot: B
     ann, bob = tg.user(722), tg.user(723, first_name="Bob")
     await confirm(tg, ann, await reach_summary(tg, ann, email=None))
     details = await tap(tg, ann, await say(tg, ann, "/mybookings"), DETAILS)
-    slots = await tap(tg, ann, await tap(tg, ann, details, "🔁 Reschedule"), "25")
+    slots = await tap(tg, ann, await tap(tg, ann, details, "🔁 Reschedule"), str(WEDNESDAY.day))
     kept_time = button_data(slots, "15:00")
-    await confirm(tg, bob, await reach_summary(tg, bob, day="25", time="15:00", email=None))
+    await confirm(
+        tg, bob, await reach_summary(tg, bob, day=str(WEDNESDAY.day), time="15:00", email=None)
+    )
 
     reply = await _press(tg, ann, kept_time)
     assert "15:00" in reply["text"] and "is not free any more" in reply["text"]

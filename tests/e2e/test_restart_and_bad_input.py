@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from bot.app import BotRuntime
@@ -10,6 +11,7 @@ from handlers import callbacks as cb
 from tests.e2e.flows import HAIRCUT, JSON, confirm, reach_summary, say, tap
 from tests.e2e.harness import bot_settings, button_callbacks, buttons, running_bot
 from tests.fakes.telegram import FakeTelegram
+from tests.week import TUESDAY, helsinki, short_day_and_time
 
 
 async def test_customer_continues_after_restart(
@@ -19,7 +21,7 @@ async def test_customer_continues_after_restart(
     menu = await say(tg, ann, "/start")
     staff = await tap(tg, ann, menu, HAIRCUT)
     week = await tap(tg, ann, staff, "Anna")
-    slots = await tap(tg, ann, week, "24")
+    slots = await tap(tg, ann, week, str(TUESDAY.day))
     name_prompt = await tap(tg, ann, slots, "13:00")
     assert "What name" in name_prompt["text"]
     await bot.stop()
@@ -107,7 +109,7 @@ async def test_stray_input_gets_hints(tg: FakeTelegram, bot: BotRuntime) -> None
     assert "buttons above" in hint["text"]
     staff = await tap(tg, ann, menu, HAIRCUT)
     week = await tap(tg, ann, staff, "Anna")
-    slots = await tap(tg, ann, week, "24")
+    slots = await tap(tg, ann, week, str(TUESDAY.day))
     await tap(tg, ann, slots, "13:00")
     mark = tg.mark()
     await tg.send_photo(ann)
@@ -146,11 +148,9 @@ async def test_cancel_refused_past_cutoff(
 ) -> None:
     ann = tg.user(705)
     await confirm(tg, ann, await reach_summary(tg, ann, email=None))
-    from datetime import UTC, datetime
-
-    clock.set(datetime(2026, 11, 24, 0, 0, tzinfo=UTC))  # 13 hours before 13:00 Helsinki
+    clock.set(helsinki(TUESDAY, 13) - timedelta(hours=13))
     listing = await say(tg, ann, "/mybookings")
-    details = await tap(tg, ann, listing, "Tue 24 Nov 13:00 · Haircut")
+    details = await tap(tg, ann, listing, f"{short_day_and_time(TUESDAY, '13:00')} · Haircut")
     assert "up to 24 h before they start" in details["text"]
     assert "✖ Cancel booking" not in buttons(details)
     # A Cancel button kept from earlier (or forged) is refused by the service too.

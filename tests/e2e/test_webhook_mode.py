@@ -16,6 +16,7 @@ from tests.e2e.flows import confirm, reach_summary, say
 from tests.e2e.google_harness import free_port
 from tests.e2e.harness import bot_settings, load_business, running_bot
 from tests.fakes.telegram import FakeTelegram
+from tests.week import TUESDAY, day_and_time
 
 
 @pytest.fixture
@@ -46,7 +47,7 @@ async def test_booking_over_webhook(tg: FakeTelegram, webhook_bot: BotRuntime) -
 
     ann = tg.user(901, first_name="Ann")
     confirmation = await confirm(tg, ann, await reach_summary(tg, ann, email=None))
-    assert "Tue 24 Nov 2026, 13:00" in confirmation["text"]
+    assert day_and_time(TUESDAY, "13:00") in confirmation["text"]
     for query_call in tg.calls("answerCallbackQuery", chat_id=ann.id):
         assert query_call.ok
 

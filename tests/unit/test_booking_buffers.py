@@ -18,7 +18,9 @@ from bot.ids import new_booking_id
 from storage.bookings import Booked, BookingRepository, BookResult, SlotTaken
 from storage.db import Database
 from storage.records import NewBooking
-from tests.unit.test_booking_service import TUESDAY, at, ids, make_service
+from tests.unit.test_booking_service import ids, make_service
+from tests.week import TUESDAY
+from tests.week import helsinki as at
 
 NONE = timedelta(0)
 # The booking already there: Tue 13:00-14:00 with 15 min before and 30 min after, so it

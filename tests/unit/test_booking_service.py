@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta
 
 from bot.booking import (
     BookingService,
@@ -27,14 +26,9 @@ from storage.catalog import CatalogRepository
 from storage.customers import CustomerRepository
 from storage.db import Database
 from storage.settings_store import SettingsRepository
-
-TUESDAY = date(2026, 11, 24)
-ZONE = ZoneInfo("Europe/Helsinki")
-
-
-def at(day: date, hh: int, mm: int = 0) -> datetime:
-    """A Helsinki wall-clock time (UTC+2 in November) as UTC."""
-    return datetime(day.year, day.month, day.day, hh - 2, mm, tzinfo=UTC)
+from tests.week import HELSINKI as ZONE
+from tests.week import MONDAY, SATURDAY, TUESDAY, WEDNESDAY
+from tests.week import helsinki as at
 
 
 class FixedBusy:
@@ -112,8 +106,8 @@ async def test_slots_follow_hours_notice_and_buffers(
 async def test_today_respects_minimum_notice(salon_db: Database, clock: ManualClock) -> None:
     service = make_service(salon_db, clock)
     cut, _, anna, _ = await ids(service)
-    clock.set(at(date(2026, 11, 23), 9, 10))
-    slots = await service.free_slots(cut, anna, date(2026, 11, 23))
+    clock.set(at(MONDAY, 9, 10))
+    slots = await service.free_slots(cut, anna, MONDAY)
     assert min(slots) >= clock.now() + timedelta(minutes=60)
 
 
@@ -190,14 +184,12 @@ async def test_anyone_assigns_least_busy_staff_with_stable_tie_break(
 async def test_anyone_day_off_and_single_staff_day(salon_db: Database, clock: ManualClock) -> None:
     service = make_service(salon_db, clock)
     cut, _, _, _ = await ids(service)
-    wednesday = date(2026, 11, 25)  # Ben's day off: only Anna's hours
-    local = [
-        s.astimezone(ZONE).strftime("%H:%M") for s in await service.free_slots(cut, None, wednesday)
+    local = [  # Wednesday is Ben's day off: only Anna's hours
+        s.astimezone(ZONE).strftime("%H:%M") for s in await service.free_slots(cut, None, WEDNESDAY)
     ]
     assert local[0] == "09:00" and local[-1] == "16:00" and "17:00" not in local
-    saturday = date(2026, 11, 28)  # only Ben works
-    assert [
-        s.astimezone(ZONE).strftime("%H:%M") for s in await service.free_slots(cut, None, saturday)
+    assert [  # only Ben works on Saturdays
+        s.astimezone(ZONE).strftime("%H:%M") for s in await service.free_slots(cut, None, SATURDAY)
     ] == ["10:00", "10:30", "11:00", "11:30", "12:00", "12:30", "13:00"]
 
 
@@ -205,8 +197,8 @@ async def test_free_days_cover_horizon_only(salon_db: Database, clock: ManualClo
     service = make_service(salon_db, clock)
     cut, _, anna, _ = await ids(service)
     days = await service.free_days(cut, anna)
-    assert days[0] == date(2026, 11, 23)
-    assert max(days) <= date(2026, 11, 23) + timedelta(days=13)
+    assert days[0] == MONDAY
+    assert max(days) <= MONDAY + timedelta(days=13)
     assert all(d.weekday() < 5 for d in days)
 
 
