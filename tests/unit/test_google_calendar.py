@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import pytest
@@ -27,6 +27,7 @@ from bot.google.errors import (
 from bot.google.oauth import GoogleOAuth, GrantedTokens
 from tests.fakes.google import Account, FakeGoogle
 from tests.unit.fake_google_support import browse
+from tests.week import MONDAY
 
 CLIENT_ID = "1234-bookbot.apps.googleusercontent.com"
 CLIENT_SECRET = "GOCSPX-emulated"
@@ -98,8 +99,8 @@ def refreshes(google: FakeGoogle) -> int:
 
 
 def at(hours: float) -> datetime:
-    """A moment relative to Monday 2026-11-23 10:00 UTC."""
-    return datetime(2026, 11, 23, 10, 0, tzinfo=UTC) + timedelta(hours=hours)
+    """A moment relative to 10:00 UTC on the test week's Monday (the `clock` fixture's day)."""
+    return datetime.combine(MONDAY, time(10), tzinfo=UTC) + timedelta(hours=hours)
 
 
 # -- building the API ------------------------------------------------------------------------
@@ -359,7 +360,8 @@ async def test_free_busy_splits_long_ranges_and_merges_across_the_seams(
     start = at(0)
     seam = start + FREEBUSY_MAX_RANGE
     google.user_add_event("alice@example.com", seam - timedelta(hours=1), seam + timedelta(hours=1))
-    google.user_add_event("alice@example.com", date(2027, 5, 3), date(2027, 5, 4))  # all-day
+    all_day = MONDAY + timedelta(weeks=23)  # inside the second 90-day query
+    google.user_add_event("alice@example.com", all_day, all_day + timedelta(days=1))
     result = await calendar.free_busy(
         tokens, ["alice@example.com"], start, start + timedelta(days=200)
     )
