@@ -7,17 +7,15 @@ write transaction, so a slot that looked free but was just taken is refused, nev
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Protocol
 
+from bot.availability import Availability, compute, read_span
 from bot.business import BusinessSettings
 from bot.cache import TtlCache
 from bot.clock import Clock
-from bot.domain.availability import BookingPolicy, BusyBooking, ServiceTiming, free_slots_by_day
-from bot.domain.schedule import StaffSchedule, TimeRange, WeeklyHours
 from bot.domain.timespan import Interval
 from bot.ids import new_booking_id
 from storage.bookings import (
@@ -104,25 +102,6 @@ BookOutcome = Booked | AlreadyBooked | SlotUnavailable | Unavailable
 ChangeOutcome = Changed | SlotUnavailable | TooLate | Missing | NotActive
 
 
-def _schedule(hours: StaffHours) -> StaffSchedule:
-    def rng(start: int, end: int) -> TimeRange:
-        end_time = time(0) if end == 24 * 60 else time(end // 60, end % 60)
-        return TimeRange(time(start // 60, start % 60), end_time)
-
-    weekly: dict[int, list[TimeRange]] = {}
-    for row in hours.weekly:
-        weekly.setdefault(row.weekday, []).append(rng(row.start_minute, row.end_minute))
-    overrides: dict[date, list[TimeRange]] = {}
-    for o in hours.overrides:
-        ranges = overrides.setdefault(o.day, [])
-        if o.start_minute is not None and o.end_minute is not None:
-            ranges.append(rng(o.start_minute, o.end_minute))
-    return StaffSchedule(
-        weekly=WeeklyHours.from_mapping(weekly),
-        overrides={k: tuple(v) for k, v in overrides.items()},
-    )
-
-
 class BookingService:
     """Everything a customer can do with bookings, independent of Telegram."""
 
@@ -204,63 +183,22 @@ class BookingService:
         *,
         ignore_booking: str | None = None,
         day: date | None = None,
-    ) -> tuple[dict[int, dict[date, list[datetime]]], dict[int, Counter[date]]]:
-        """Free slots per staff member per local day (all days, or one), and booking counts."""
+    ) -> Availability:
+        """Free slots of these staff on one local day, or over the whole horizon."""
         now = self.clock.now()
-        tz = business.tz
-        today = now.astimezone(tz).date()
-        first, last = (
-            (day, day)
-            if day is not None
-            else (today, today + timedelta(days=business.horizon_days))
-        )
-        window_start = datetime.combine(first, time(0), tz) - timedelta(days=1)
-        window_end = datetime.combine(last + timedelta(days=1), time(0), tz) + timedelta(days=1)
-        slot_window = (
-            Interval(
-                datetime.combine(day, time(0), tz),
-                datetime.combine(day + timedelta(days=1), time(0), tz),
-            )
-            if day is not None
-            else None
-        )
+        span = read_span(business, now, day)
         ids = [s.id for s in staff]
-        hours = await self._hours(ids, today - timedelta(days=1))
-        windows = await self.bookings.blocked_windows(ids, window_start, window_end)
-        external = await self._external.busy(ids, window_start, window_end)
-        policy = BookingPolicy(
-            tz=tz,
-            slot_step=business.slot_step,
-            min_notice=business.min_notice,
-            horizon_days=business.horizon_days,
+        return compute(
+            service=service,
+            business=business,
+            span=span,
+            now=now,
+            staff_ids=ids,
+            hours=await self._hours(ids, span.today - timedelta(days=1)),
+            windows=await self.bookings.blocked_windows(ids, span.start, span.end),
+            external=await self._external.busy(ids, span.start, span.end),
+            ignore_booking=ignore_booking,
         )
-        timing = ServiceTiming(
-            duration=service.duration,
-            buffer_before=service.buffer_before,
-            buffer_after=service.buffer_after,
-        )
-        busy: dict[int, list[BusyBooking]] = {i: [] for i in ids}
-        counts: dict[int, Counter[date]] = {i: Counter() for i in ids}
-        for w in windows:
-            if w.booking_id == ignore_booking:
-                continue
-            busy[w.staff_id].append(
-                BusyBooking(w.start, w.end, w.start - w.blocked_start, w.blocked_end - w.end)
-            )
-            counts[w.staff_id][w.start.astimezone(tz).date()] += 1
-        slots = {
-            i: free_slots_by_day(
-                schedule=_schedule(hours[i]),
-                service=timing,
-                policy=policy,
-                now=now,
-                bookings=busy[i],
-                external_busy=list(external.get(i, ())),
-                window=slot_window,
-            )
-            for i in ids
-        }
-        return slots, counts
 
     async def free_days(
         self, service_id: int, staff_id: int | None, *, ignore_booking: str | None = None
@@ -270,10 +208,10 @@ class BookingService:
         if service is None:
             return []
         staff = await self._candidates(service_id, staff_id)
-        slots, _ = await self._availability(
+        found = await self._availability(
             service, staff, await self.business(), ignore_booking=ignore_booking
         )
-        return sorted({d for per_day in slots.values() for d, s in per_day.items() if s})
+        return found.free.days()
 
     async def free_slots(
         self,
@@ -288,17 +226,38 @@ class BookingService:
         if service is None:
             return []
         staff = await self._candidates(service_id, staff_id)
-        slots, _ = await self._availability(
+        found = await self._availability(
             service, staff, await self.business(), ignore_booking=ignore_booking, day=day
         )
-        return sorted({s for per_day in slots.values() for s in per_day.get(day, [])})
+        return list(found.free.on(day))
+
+    async def alternatives(
+        self,
+        service_id: int,
+        staff_id: int | None,
+        wanted: datetime,
+        *,
+        ignore_booking: str | None = None,
+    ) -> list[datetime]:
+        """The free starts nearest to `wanted` (at most ALTERNATIVES), in time order."""
+        service = await self.service(service_id)
+        if service is None:
+            return []
+        staff = await self._candidates(service_id, staff_id)
+        return await self._nearest(service, staff, wanted, ignore_booking=ignore_booking)
 
     async def _nearest(
-        self, slots: Mapping[int, Mapping[date, list[datetime]]], wanted: datetime
+        self,
+        service: ServiceRecord,
+        staff: Sequence[StaffRecord],
+        wanted: datetime,
+        *,
+        ignore_booking: str | None = None,
     ) -> list[datetime]:
-        every = {s for per_day in slots.values() for day in per_day.values() for s in day}
-        nearest = sorted(every, key=lambda s: (abs(s - wanted), s))[:ALTERNATIVES]
-        return sorted(nearest)
+        found = await self._availability(
+            service, staff, await self.business(), ignore_booking=ignore_booking
+        )
+        return found.free.nearest(wanted, ALTERNATIVES)
 
     async def book(
         self,
@@ -322,9 +281,10 @@ class BookingService:
                 return AlreadyBooked(earlier)
         business = await self.business()
         day = start.astimezone(business.tz).date()
-        slots, counts = await self._availability(service, staff, business, day=day)
-        free_staff = [s for s in staff if start in slots[s.id].get(day, ())]
-        free_staff.sort(key=lambda s: (counts[s.id][day], s.position, s.id))
+        found = await self._availability(service, staff, business, day=day)
+        free_ids = set(found.free.staff_free_at(start))
+        free_staff = [s for s in staff if s.id in free_ids]
+        free_staff.sort(key=lambda s: (found.bookings_on(s.id, day), s.position, s.id))
         customer = await self._remember(contact)
         for member in free_staff:
             result = await self.bookings.try_book(
@@ -334,8 +294,7 @@ class BookingService:
             )
             if not isinstance(result, SlotTaken):
                 return result
-        slots, _ = await self._availability(service, staff, business)
-        return SlotUnavailable(await self._nearest(slots, start))
+        return SlotUnavailable(await self._nearest(service, staff, start))
 
     async def _remember(self, contact: Contact) -> CustomerRecord:
         """The customer record with these contact details (written only when they changed)."""
@@ -439,9 +398,11 @@ class BookingService:
         if service is None or staff is None:
             return Missing()
         business = await self.business()
-        slots, _ = await self._availability(service, [staff], business, ignore_booking=booking_id)
         day = new_start.astimezone(business.tz).date()
-        if new_start in slots[staff.id].get(day, ()):
+        found = await self._availability(
+            service, [staff], business, ignore_booking=booking_id, day=day
+        )
+        if found.free.staff_free_at(new_start):
             end = new_start + service.duration
             result = await self.bookings.reschedule(
                 booking_id,
@@ -457,7 +418,6 @@ class BookingService:
                 return result
             if isinstance(result, NotFound):
                 return Missing()
-            slots, _ = await self._availability(
-                service, [staff], business, ignore_booking=booking_id
-            )
-        return SlotUnavailable(await self._nearest(slots, new_start))
+        return SlotUnavailable(
+            await self._nearest(service, [staff], new_start, ignore_booking=booking_id)
+        )

@@ -30,6 +30,20 @@ _SELECT = (
 )
 
 
+# No booking blocks longer than this (services last at most a day, buffers 4 hours each
+# side; `_overlaps` refuses longer windows). So a window that ends after `start` begins after
+# `start - MAX_BLOCKED_SECONDS`, which bounds the index range on (staff_id,
+# blocked_start_utc) on both sides: a query walks the bookings near its span, never the
+# staff member's whole history.
+MAX_BLOCKED_SECONDS = 2 * 24 * 3600
+_MEETS = "blocked_start_utc > ? AND blocked_start_utc < ? AND blocked_end_utc > ?"
+
+
+def _meets(start: int, end: int) -> tuple[int, int, int]:
+    """Parameters of `_MEETS`: blocked windows that share time with [start, end)."""
+    return start - MAX_BLOCKED_SECONDS, end, start
+
+
 def _booking(row: aiosqlite.Row) -> BookingRecord:
     return BookingRecord(
         id=row["id"],
@@ -111,11 +125,18 @@ async def _overlaps(
     blocked_end: datetime,
     ignore_id: str | None,
 ) -> bool:
+    """True if another confirmed booking of the staff member blocks part of the window.
+
+    Every insert and move checks its window here before writing it, which is what makes
+    MAX_BLOCKED_SECONDS a bound on every stored window."""
+    start, end = to_epoch(blocked_start), to_epoch(blocked_end)
+    if end - start > MAX_BLOCKED_SECONDS:
+        raise ValueError(f"a booking may block at most {MAX_BLOCKED_SECONDS // 3600} hours")
     rows = list(
         await tx.execute_fetchall(
             "SELECT 1 FROM bookings WHERE staff_id = ? AND status = 'confirmed' "
-            "AND blocked_start_utc < ? AND blocked_end_utc > ? AND id IS NOT ? LIMIT 1",
-            (staff_id, to_epoch(blocked_end), to_epoch(blocked_start), ignore_id),
+            f"AND {_MEETS} AND id IS NOT ? LIMIT 1",
+            (staff_id, *_meets(start, end), ignore_id),
         )
     )
     return (rows[0] if rows else None) is not None
@@ -302,9 +323,9 @@ class BookingRepository:
         """The customer's confirmed bookings that have not ended yet, soonest first."""
         rows = list(
             await self._db.reader.execute_fetchall(
-                _SELECT + "WHERE b.customer_id = ? AND b.status = 'confirmed' AND b.end_utc > ? "
-                "ORDER BY b.start_utc",
-                (customer_id, to_epoch(now)),
+                _SELECT + "WHERE b.customer_id = ? AND b.start_utc > ? "
+                "AND b.status = 'confirmed' AND b.end_utc > ? ORDER BY b.start_utc",
+                (customer_id, to_epoch(now) - MAX_BLOCKED_SECONDS, to_epoch(now)),
             )
         )
         return [_booking(r) for r in rows]
@@ -316,23 +337,13 @@ class BookingRepository:
         if not staff_ids:
             return []
         marks = ",".join("?" * len(staff_ids))
-        rows = list(
-            await self._db.reader.execute_fetchall(
-                "SELECT id, staff_id, start_utc, end_utc, blocked_start_utc, blocked_end_utc "
-                f"FROM bookings WHERE staff_id IN ({marks}) AND status = 'confirmed' "
-                "AND blocked_start_utc < ? AND blocked_end_utc > ?",
-                (*staff_ids, to_epoch(end), to_epoch(start)),
-            )
+        rows = await self._db.reader.execute_fetchall(
+            "SELECT staff_id, id, start_utc, blocked_start_utc, blocked_end_utc "
+            f"FROM bookings WHERE staff_id IN ({marks}) AND status = 'confirmed' AND {_MEETS}",
+            (*staff_ids, *_meets(to_epoch(start), to_epoch(end))),
         )
         return [
-            BlockedWindow(
-                staff_id=r["staff_id"],
-                booking_id=r["id"],
-                start=from_epoch(r["start_utc"]),
-                end=from_epoch(r["end_utc"]),
-                blocked_start=from_epoch(r["blocked_start_utc"]),
-                blocked_end=from_epoch(r["blocked_end_utc"]),
-            )
+            BlockedWindow(staff_id=r[0], booking_id=r[1], start_second=r[2], blocked=(r[3], r[4]))
             for r in rows
         ]
 

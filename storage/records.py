@@ -118,14 +118,17 @@ class BookingRecord:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class BlockedWindow:
-    """The time an existing booking blocks for its staff member (buffers included)."""
+    """The time a confirmed booking blocks for its staff member, buffers included.
+
+    Unlike the other records it keeps the stored whole POSIX seconds: availability reads
+    thousands of these per query and needs nothing else, and making datetimes of them cost
+    more than finding the free slots.
+    """
 
     staff_id: int
     booking_id: str
-    start: datetime
-    end: datetime
-    blocked_start: datetime
-    blocked_end: datetime
+    start_second: int  # the appointment's own start
+    blocked: tuple[int, int]  # [blocked start, blocked end) in seconds
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

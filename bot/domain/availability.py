@@ -10,25 +10,30 @@ Pipeline (pure, no I/O), per staff member:
    one range, ``s >= now + min_notice``, and only dates ``today .. today + horizon_days - 1``
    (``today`` = now's date in the zone) are built, so nothing lies past the horizon.
 3. The new booking blocks ``[s - buffer_before, s + duration + buffer_after)``; that window
-   must not overlap any existing booking's blocked window ``[start - buffer_before,
-   end + buffer_after)`` nor any external busy interval (no buffers). Buffers may reach
-   outside working hours.
+   must not overlap any existing booking's blocked window (``[start - its buffer_before,
+   end + its buffer_after)``, given in whole epoch seconds) nor any external busy interval
+   (no buffers). Buffers may reach outside working hours.
 
-How it stays fast in pure Python: inputs carry their integer epoch-second spans (computed once
-when the value is built); each busy ``[a, b)`` becomes the open set of *forbidden starts*
+How it stays fast in pure Python: inputs are integer epoch-second spans (bookings' windows as
+stored, an `Interval` computes its own once when it is built); each busy ``[a, b)`` becomes
+the open set of *forbidden starts*
 ``(a - duration - buffer_after, b + buffer_before)``; one sort, then one sweep with a pointer
 over the ranges and the forbidden sets emits runs of free starts with ``range(...)``. Work is
-O(ranges + busy + log), not slots x busy. Datetimes are made only at the end, once per distinct
-instant across all staff, which is what keeps "anyone available" (a union over staff) cheap.
+O(ranges + busy + log), not slots x busy. The result (`FreeSlots`) keeps epoch seconds and
+makes datetimes only for what is asked (a day's times, once per distinct instant).
+
+`find_free_slots` is the one entry point: the booking service calls it for one staff member
+or for "anyone available" (the union over staff), and `bench/availability.py` times it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Mapping
+from bisect import bisect_left
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from itertools import chain
-from typing import TypeVar
+from heapq import nsmallest
+from typing import Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 from bot.domain.schedule import DAY_SECONDS, StaffSchedule, wall_clock_epoch
@@ -45,7 +50,8 @@ from bot.domain.timespan import (
 K = TypeVar("K", bound=Hashable)
 
 _ONE_DAY = timedelta(days=1)
-_ONE_SECOND = timedelta(seconds=1)
+_ONE_MICROSECOND = timedelta(microseconds=1)
+_MICROS = 1_000_000  # microseconds a second: `nearest` compares exactly, to the microsecond
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,41 +96,23 @@ class BookingPolicy:
 
 
 @dataclass(frozen=True, slots=True)
-class BusyBooking:
-    """An existing booking; it blocks ``[start - buffer_before, end + buffer_after)``."""
-
-    start: datetime
-    end: datetime
-    buffer_before: timedelta = timedelta(0)
-    buffer_after: timedelta = timedelta(0)
-    blocked_span: EpochSpan = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        require_aware(self.start, "BusyBooking.start")
-        require_aware(self.end, "BusyBooking.end")
-        if not self.start < self.end:
-            raise ValueError(f"BusyBooking needs start < end, got {self.start} >= {self.end}")
-        if self.buffer_before < timedelta(0) or self.buffer_after < timedelta(0):
-            raise ValueError("buffers must not be negative")
-        span = (
-            epoch_floor(self.start - self.buffer_before),
-            epoch_ceil(self.end + self.buffer_after),
-        )
-        object.__setattr__(self, "blocked_span", span)
-
-    @property
-    def blocked(self) -> Interval:
-        """The window this booking keeps others out of, buffers included."""
-        return Interval(self.start - self.buffer_before, self.end + self.buffer_after)
-
-
-@dataclass(frozen=True, slots=True)
 class StaffAgenda:
-    """One staff member's inputs for a multi-staff query."""
+    """One staff member's inputs: working hours, the time their bookings block, and busy
+    time elsewhere (their calendars).
+
+    `blocked` holds each existing booking's window, buffers included, as whole epoch seconds
+    ``(start, end)``, the way storage keeps it: availability reads thousands of them per
+    query, and turning each into datetimes and back cost more than finding the slots.
+    """
 
     schedule: StaffSchedule
-    bookings: tuple[BusyBooking, ...] = ()
+    blocked: tuple[EpochSpan, ...] = ()
     external_busy: tuple[Interval, ...] = ()
+
+    def __post_init__(self) -> None:
+        for start, end in self.blocked:
+            if not start < end:
+                raise ValueError(f"a blocked span needs start < end, got ({start}, {end})")
 
 
 class _DayGrid:
@@ -184,15 +172,10 @@ def _plan(
     )
 
 
-def _staff_slots(
-    schedule: StaffSchedule,
-    bookings: Iterable[BusyBooking],
-    external_busy: Iterable[Interval],
-    plan: _Plan,
-) -> list[tuple[int, list[int]]]:
+def _staff_slots(agenda: StaffAgenda, plan: _Plan) -> list[tuple[int, list[int]]]:
     """Free slot starts (epoch seconds) per day index, for days that have any."""
-    spans = [booking.blocked_span for booking in bookings]
-    spans.extend(interval.epoch_span for interval in external_busy)
+    spans = list(agenda.blocked)
+    spans.extend(interval.epoch_span for interval in agenda.external_busy)
     spans.sort()
     lead, trail = plan.lead, plan.trail
     # Start s is forbidden by busy [a, b) iff a - lead < s < b + trail. The lows are sorted;
@@ -203,7 +186,7 @@ def _staff_slots(
     step, length, earliest, before_end = plan.step, plan.length, plan.earliest, plan.before_end
     grid = plan.grid
     mids, plain, weekdays = grid.mids, grid.plain, grid.weekdays
-    overrides, weekly = schedule.overrides, schedule.weekly.days
+    overrides, weekly = agenda.schedule.overrides, agenda.schedule.weekly.days
     result: list[tuple[int, list[int]]] = []
     for index, day in enumerate(grid.days):
         ranges = overrides.get(day)
@@ -243,130 +226,86 @@ def _staff_slots(
     return result
 
 
-def _datetimes(lists: Iterable[list[int]]) -> dict[int, datetime]:
-    """One aware UTC datetime per distinct epoch second across `lists`."""
-    distinct: set[int] = set()
-    for values in lists:
-        distinct.update(values)
-    return {value: from_epoch(value) for value in distinct}
+class FreeSlots(Generic[K]):
+    """The free appointment starts of each staff member, as `find_free_slots` found them.
 
+    They are kept as epoch seconds per local day, and datetimes are made only for what a
+    caller asks for: the list of free days needs none, a day's times only that day's.
+    "Anyone available" is the union over staff; who is free at a start keeps staff order.
+    """
 
-def free_slots(
-    *,
-    schedule: StaffSchedule,
-    service: ServiceTiming,
-    policy: BookingPolicy,
-    now: datetime,
-    bookings: Iterable[BusyBooking],
-    external_busy: Iterable[Interval],
-    window: Interval | None = None,
-) -> list[datetime]:
-    """Sorted aware-UTC starts of every free slot for one staff member (optionally in `window`)."""
-    plan = _plan(service, policy, now, window)
-    days = _staff_slots(schedule, bookings, external_busy, plan)
-    return list(map(from_epoch, chain.from_iterable(values for _, values in days)))
+    __slots__ = ("_days", "_index", "_per_staff", "_tz")
 
+    def __init__(self, grid: _DayGrid, per_staff: dict[K, dict[int, list[int]]]) -> None:
+        self._days = grid.days
+        self._tz = grid.tz
+        self._index = {day: index for index, day in enumerate(grid.days)}
+        self._per_staff = per_staff
 
-def free_slots_by_day(
-    *,
-    schedule: StaffSchedule,
-    service: ServiceTiming,
-    policy: BookingPolicy,
-    now: datetime,
-    bookings: Iterable[BusyBooking],
-    external_busy: Iterable[Interval],
-    window: Interval | None = None,
-) -> dict[date, list[datetime]]:
-    """Free slot starts grouped by local date, only dates that have at least one, in order."""
-    plan = _plan(service, policy, now, window)
-    days = _staff_slots(schedule, bookings, external_busy, plan)
-    return {plan.grid.days[index]: [from_epoch(v) for v in values] for index, values in days}
+    def days(self) -> list[date]:
+        """Local dates on which at least one staff member has a free start, in order."""
+        found: set[int] = set()
+        for per_day in self._per_staff.values():
+            found.update(per_day)
+        return [self._days[index] for index in sorted(found)]
 
-
-def is_slot_free(
-    *,
-    schedule: StaffSchedule,
-    service: ServiceTiming,
-    policy: BookingPolicy,
-    now: datetime,
-    bookings: Iterable[BusyBooking],
-    external_busy: Iterable[Interval],
-    start: datetime,
-) -> bool:
-    """True if `start` is one of the slots `free_slots` would offer right now (confirm re-check)."""
-    require_aware(start, "start")
-    if epoch_floor(start) != epoch_ceil(start):
-        return False  # off the whole-second grid, so never a slot
-    plan = _plan(service, policy, now, Interval(start, start + _ONE_SECOND))
-    return bool(_staff_slots(schedule, bookings, external_busy, plan))
-
-
-def free_slots_per_staff(
-    *,
-    staff: Mapping[K, StaffAgenda],
-    service: ServiceTiming,
-    policy: BookingPolicy,
-    now: datetime,
-    window: Interval | None = None,
-) -> dict[K, list[datetime]]:
-    """Sorted free slot starts of each staff member; equal instants share one datetime."""
-    plan = _plan(service, policy, now, window)
-    found = {
-        key: list(
-            chain.from_iterable(
-                values
-                for _, values in _staff_slots(
-                    agenda.schedule, agenda.bookings, agenda.external_busy, plan
-                )
-            )
-        )
-        for key, agenda in staff.items()
-    }
-    made = _datetimes(found.values())
-    return {key: list(map(made.__getitem__, values)) for key, values in found.items()}
-
-
-def anyone_free_slots_by_day(
-    *,
-    staff: Mapping[K, StaffAgenda],
-    service: ServiceTiming,
-    policy: BookingPolicy,
-    now: datetime,
-    window: Interval | None = None,
-) -> dict[date, dict[datetime, tuple[K, ...]]]:
-    """ "Anyone available": per local date, each slot free for someone -> who (in `staff` order)."""
-    plan = _plan(service, policy, now, window)
-    who: dict[int, dict[int, list[K]]] = {}
-    for key, agenda in staff.items():
-        for index, values in _staff_slots(
-            agenda.schedule, agenda.bookings, agenda.external_busy, plan
-        ):
-            day = who.setdefault(index, {})
-            for value in values:
-                holders = day.get(value)
+    def on(self, day: date) -> dict[datetime, tuple[K, ...]]:
+        """The free starts of a local date in time order, each with who is free then."""
+        index = self._index.get(day)
+        if index is None:
+            return {}
+        who: dict[int, list[K]] = {}
+        for key, per_day in self._per_staff.items():
+            for value in per_day.get(index, ()):
+                holders = who.get(value)
                 if holders is None:
-                    day[value] = [key]
+                    who[value] = [key]
                 else:
                     holders.append(key)
-    result: dict[date, dict[datetime, tuple[K, ...]]] = {}
-    for index in sorted(who):
-        day = who[index]
-        result[plan.grid.days[index]] = {
-            from_epoch(value): tuple(day[value]) for value in sorted(day)
-        }
-    return result
+        return {from_epoch(value): tuple(who[value]) for value in sorted(who)}
+
+    def staff_free_at(self, start: datetime) -> tuple[K, ...]:
+        """Who can take an appointment starting at `start`, in staff order (empty: nobody)."""
+        require_aware(start, "start")
+        second = epoch_floor(start)
+        if second != epoch_ceil(start):
+            return ()  # off the whole-second grid, so never a slot
+        index = self._index.get(start.astimezone(self._tz).date())
+        if index is None:
+            return ()
+        found = []
+        for key, per_day in self._per_staff.items():
+            values = per_day.get(index, ())
+            at = bisect_left(values, second)
+            if at < len(values) and values[at] == second:
+                found.append(key)
+        return tuple(found)
+
+    def nearest(self, wanted: datetime, count: int) -> list[datetime]:
+        """The `count` free starts (for anyone) closest to `wanted`, in time order; of two
+        equally close, the earlier one."""
+        second = epoch_floor(wanted)
+        target = second * _MICROS + (wanted - from_epoch(second)) // _ONE_MICROSECOND
+        union: set[int] = set()
+        for per_day in self._per_staff.values():
+            for values in per_day.values():
+                union.update(values)
+        closest = nsmallest(count, union, key=lambda value: (abs(value * _MICROS - target), value))
+        return [from_epoch(value) for value in sorted(closest)]
 
 
-def anyone_free_slots(
+def find_free_slots(
     *,
     staff: Mapping[K, StaffAgenda],
     service: ServiceTiming,
     policy: BookingPolicy,
     now: datetime,
     window: Interval | None = None,
-) -> dict[datetime, tuple[K, ...]]:
-    """ "Anyone available": every slot free for at least one staff member -> who, sorted by time."""
-    by_day = anyone_free_slots_by_day(
-        staff=staff, service=service, policy=policy, now=now, window=window
+) -> FreeSlots[K]:
+    """The free slots of every staff member in `staff` (one member for a chosen person,
+    several for "anyone available"), optionally only starts inside `window`."""
+    plan = _plan(service, policy, now, window)
+    return FreeSlots(
+        plan.grid,
+        {key: dict(_staff_slots(agenda, plan)) for key, agenda in staff.items()},
     )
-    return {start: holders for slots in by_day.values() for start, holders in slots.items()}

@@ -169,13 +169,7 @@ async def slot_gone(
     wanted: datetime,
 ) -> State:
     """The picked time is taken: offer the nearest free ones."""
-    booking = context.services.booking
-    tz = (await booking.business()).tz
-    days = await booking.free_days(service_id, staff.staff_id)
-    nearby: list[datetime] = []
-    for day in sorted(days, key=lambda d: abs((d - wanted.astimezone(tz).date()).days))[:3]:
-        nearby += await booking.free_slots(service_id, staff.staff_id, day)
-    nearest = sorted(sorted(nearby, key=lambda s: abs(s - wanted))[:3])
+    nearest = await context.services.booking.alternatives(service_id, staff.staff_id, wanted)
     return await offer_alternatives(update, context, service_id, staff, nearest, wanted)
 
 

@@ -10,15 +10,10 @@ import pytest
 
 from bot.domain.availability import (
     BookingPolicy,
-    BusyBooking,
+    FreeSlots,
     ServiceTiming,
     StaffAgenda,
-    anyone_free_slots,
-    anyone_free_slots_by_day,
-    free_slots,
-    free_slots_by_day,
-    free_slots_per_staff,
-    is_slot_free,
+    find_free_slots,
 )
 from bot.domain.schedule import (
     DateOverride,
@@ -27,7 +22,7 @@ from bot.domain.schedule import (
     WeeklyHours,
     working_intervals,
 )
-from bot.domain.timespan import Interval
+from bot.domain.timespan import EpochSpan, Interval
 
 TZ = ZoneInfo("Europe/Helsinki")
 MONDAY = date(2026, 5, 4)
@@ -62,6 +57,28 @@ def clock_s(slots: Iterable[datetime]) -> list[str]:
     return [slot.astimezone(TZ).strftime("%H:%M:%S") for slot in slots]
 
 
+def one_staff(
+    *,
+    schedule: StaffSchedule,
+    service: ServiceTiming,
+    policy: BookingPolicy,
+    now: datetime,
+    bookings: Iterable[EpochSpan],
+    external_busy: Iterable[Interval],
+    window: Interval | None = None,
+) -> FreeSlots[int]:
+    """The engine's answer for a single staff member (as when a customer picks one)."""
+    agenda = StaffAgenda(schedule, tuple(bookings), tuple(external_busy))
+    return find_free_slots(
+        staff={1: agenda}, service=service, policy=policy, now=now, window=window
+    )
+
+
+def starts(found: FreeSlots[int]) -> list[datetime]:
+    """Every free start, in order."""
+    return [start for day in found.days() for start in found.on(day)]
+
+
 def slots_on(
     day: date,
     schedule: StaffSchedule,
@@ -73,23 +90,24 @@ def slots_on(
     notice: int = 0,
     horizon: int = 1,
     now: datetime | None = None,
-    bookings: Iterable[BusyBooking] = (),
+    bookings: Iterable[EpochSpan] = (),
     external: Iterable[Interval] = (),
 ) -> list[str]:
     """Local "HH:MM" free slots of `day` (now defaults to that day's local midnight)."""
-    found = free_slots_by_day(
+    found = one_staff(
         schedule=schedule,
         service=ServiceTiming(duration * MIN, before * MIN, after * MIN),
         policy=BookingPolicy(TZ, step * MIN, notice * MIN, horizon),
         now=now or local(day, "00:00"),
-        bookings=list(bookings),
-        external_busy=list(external),
+        bookings=bookings,
+        external_busy=external,
     )
-    return clock(found.get(day, []))
+    return clock(found.on(day))
 
 
-def booking(day: date, start: str, end: str, before: int = 0, after: int = 0) -> BusyBooking:
-    return BusyBooking(local(day, start), local(day, end), before * MIN, after * MIN)
+def booking(day: date, start: str, end: str, before: int = 0, after: int = 0) -> EpochSpan:
+    """The time an existing booking blocks, its buffers included, as storage keeps it."""
+    return Interval(local(day, start) - before * MIN, local(day, end) + after * MIN).epoch_span
 
 
 def test_several_ranges_a_day_and_no_slot_across_the_lunch_gap() -> None:
@@ -140,7 +158,7 @@ def test_override_day_off_and_special_hours() -> None:
         WeeklyHours.from_mapping(dict.fromkeys(range(7), hours("09:00-11:00"))),
         [DateOverride(tuesday, ()), DateOverride(wednesday, hours("15:00-16:30"))],
     )
-    found = free_slots_by_day(
+    found = one_staff(
         schedule=schedule,
         service=ServiceTiming(60 * MIN),
         policy=BookingPolicy(TZ, 30 * MIN, timedelta(0), 4),
@@ -148,9 +166,10 @@ def test_override_day_off_and_special_hours() -> None:
         bookings=[],
         external_busy=[],
     )
-    assert list(found) == [MONDAY, wednesday, MONDAY + timedelta(days=3)]
-    assert clock(found[wednesday]) == ["15:00", "15:30"]
-    assert clock(found[MONDAY]) == ["09:00", "09:30", "10:00"]
+    assert found.days() == [MONDAY, wednesday, MONDAY + timedelta(days=3)]
+    assert clock(found.on(wednesday)) == ["15:00", "15:30"]
+    assert clock(found.on(MONDAY)) == ["09:00", "09:30", "10:00"]
+    assert found.on(tuesday) == {}
 
 
 def test_weekly_hours_by_weekday() -> None:
@@ -197,26 +216,30 @@ def test_short_booking_between_grid_points_hides_only_what_it_overlaps() -> None
 
 def test_appointment_must_fit_the_range_to_the_second() -> None:
     schedule = every_day("09:00-10:00")
-    found = free_slots(
-        schedule=schedule,
-        service=ServiceTiming(timedelta(minutes=59, seconds=59)),
-        policy=BookingPolicy(TZ, timedelta(seconds=1), timedelta(0), 1),
-        now=local(MONDAY, "00:00"),
-        bookings=[],
-        external_busy=[],
+    found = starts(
+        one_staff(
+            schedule=schedule,
+            service=ServiceTiming(timedelta(minutes=59, seconds=59)),
+            policy=BookingPolicy(TZ, timedelta(seconds=1), timedelta(0), 1),
+            now=local(MONDAY, "00:00"),
+            bookings=[],
+            external_busy=[],
+        )
     )
     assert found == [local(MONDAY, "09:00"), local(MONDAY, "09:00") + timedelta(seconds=1)]
 
 
 def test_sub_second_busy_edges_are_exact() -> None:
     edge = local(MONDAY, "09:30") + timedelta(milliseconds=500)
-    found = free_slots(
-        schedule=every_day("09:29-09:32"),
-        service=ServiceTiming(timedelta(seconds=1)),
-        policy=BookingPolicy(TZ, timedelta(seconds=1), timedelta(0), 1),
-        now=local(MONDAY, "00:00"),
-        bookings=[BusyBooking(edge, edge + timedelta(seconds=1))],
-        external_busy=[Interval(edge + timedelta(seconds=30), edge + timedelta(seconds=31))],
+    found = starts(
+        one_staff(
+            schedule=every_day("09:29-09:32"),
+            service=ServiceTiming(timedelta(seconds=1)),
+            policy=BookingPolicy(TZ, timedelta(seconds=1), timedelta(0), 1),
+            now=local(MONDAY, "00:00"),
+            bookings=[Interval(edge, edge + timedelta(seconds=1)).epoch_span],
+            external_busy=[Interval(edge + timedelta(seconds=30), edge + timedelta(seconds=31))],
+        )
     )
     taken = set(local(MONDAY, "09:29") + n * timedelta(seconds=1) for n in range(180)) - set(found)
     assert sorted(clock_s(taken)) == ["09:30:00", "09:30:01", "09:30:30", "09:30:31"]
@@ -273,13 +296,15 @@ def test_min_notice_and_grid() -> None:
 def test_horizon_covers_today_and_the_next_days_only() -> None:
     schedule = every_day("09:00-10:00")
     now = local(MONDAY, "23:30")  # late evening still counts today as the first day
-    found = free_slots(
-        schedule=schedule,
-        service=ServiceTiming(60 * MIN),
-        policy=BookingPolicy(TZ, 30 * MIN, timedelta(0), 3),
-        now=now,
-        bookings=[],
-        external_busy=[],
+    found = starts(
+        one_staff(
+            schedule=schedule,
+            service=ServiceTiming(60 * MIN),
+            policy=BookingPolicy(TZ, 30 * MIN, timedelta(0), 3),
+            now=now,
+            bookings=[],
+            external_busy=[],
+        )
     )
     assert [slot.astimezone(TZ).date() for slot in found] == [
         MONDAY + timedelta(days=1),
@@ -291,66 +316,75 @@ def test_horizon_covers_today_and_the_next_days_only() -> None:
 def test_today_is_the_local_date_of_now() -> None:
     schedule = every_day("09:00-10:00")
     now = datetime(2026, 5, 4, 22, 30, tzinfo=UTC)  # 01:30 on Tuesday in Helsinki
-    found = free_slots(
-        schedule=schedule,
-        service=ServiceTiming(60 * MIN),
-        policy=BookingPolicy(TZ, 60 * MIN, timedelta(0), 1),
-        now=now,
-        bookings=[],
-        external_busy=[],
+    found = starts(
+        one_staff(
+            schedule=schedule,
+            service=ServiceTiming(60 * MIN),
+            policy=BookingPolicy(TZ, 60 * MIN, timedelta(0), 1),
+            now=now,
+            bookings=[],
+            external_busy=[],
+        )
     )
     assert found == [local(MONDAY + timedelta(days=1), "09:00")]
 
 
 def test_window_limits_slot_starts() -> None:
     next_monday = MONDAY + timedelta(days=7)
-    found = free_slots(
-        schedule=every_day("09:00-12:00"),
-        service=ServiceTiming(60 * MIN),
-        policy=BookingPolicy(TZ, 30 * MIN, timedelta(0), 30),
-        now=local(MONDAY, "00:00"),
-        bookings=[],
-        external_busy=[],
-        window=Interval(local(next_monday, "09:30"), local(next_monday, "10:30")),
+    found = starts(
+        one_staff(
+            schedule=every_day("09:00-12:00"),
+            service=ServiceTiming(60 * MIN),
+            policy=BookingPolicy(TZ, 30 * MIN, timedelta(0), 30),
+            now=local(MONDAY, "00:00"),
+            bookings=[],
+            external_busy=[],
+            window=Interval(local(next_monday, "09:30"), local(next_monday, "10:30")),
+        )
     )
     assert found == [local(next_monday, "09:30"), local(next_monday, "10:00")]
     just_after = local(next_monday, "09:30") + timedelta(microseconds=1)
-    found = free_slots(
-        schedule=every_day("09:00-12:00"),
-        service=ServiceTiming(60 * MIN),
-        policy=BookingPolicy(TZ, 30 * MIN, timedelta(0), 30),
-        now=local(MONDAY, "00:00"),
-        bookings=[],
-        external_busy=[],
-        window=Interval(just_after, local(next_monday, "10:00") + timedelta(microseconds=1)),
+    found = starts(
+        one_staff(
+            schedule=every_day("09:00-12:00"),
+            service=ServiceTiming(60 * MIN),
+            policy=BookingPolicy(TZ, 30 * MIN, timedelta(0), 30),
+            now=local(MONDAY, "00:00"),
+            bookings=[],
+            external_busy=[],
+            window=Interval(just_after, local(next_monday, "10:00") + timedelta(microseconds=1)),
+        )
     )
     assert found == [local(next_monday, "10:00")]  # [start, end) with sub-second edges
 
 
 def test_results_are_aware_utc_and_sorted() -> None:
-    found = free_slots(
-        schedule=every_day("09:00-12:00", "13:00-17:00"),
-        service=ServiceTiming(45 * MIN),
-        policy=BookingPolicy(TZ, 15 * MIN, timedelta(0), 7),
-        now=local(MONDAY, "10:07"),
-        bookings=[booking(MONDAY, "13:00", "14:00")],
-        external_busy=[],
+    found = starts(
+        one_staff(
+            schedule=every_day("09:00-12:00", "13:00-17:00"),
+            service=ServiceTiming(45 * MIN),
+            policy=BookingPolicy(TZ, 15 * MIN, timedelta(0), 7),
+            now=local(MONDAY, "10:07"),
+            bookings=[booking(MONDAY, "13:00", "14:00")],
+            external_busy=[],
+        )
     )
     assert found == sorted(set(found))
     assert all(slot.tzinfo is UTC for slot in found)
 
 
-def test_is_slot_free_matches_the_offer() -> None:
+def test_staff_free_at_matches_the_offer() -> None:
+    found = one_staff(
+        schedule=every_day("09:00-12:00"),
+        service=ServiceTiming(60 * MIN),
+        policy=BookingPolicy(TZ, 30 * MIN, 60 * MIN, 2),
+        now=local(MONDAY, "08:30"),
+        bookings=[booking(MONDAY, "10:30", "11:00")],
+        external_busy=[],
+    )
+
     def free(start: datetime) -> bool:
-        return is_slot_free(
-            schedule=every_day("09:00-12:00"),
-            service=ServiceTiming(60 * MIN),
-            policy=BookingPolicy(TZ, 30 * MIN, 60 * MIN, 2),
-            now=local(MONDAY, "08:30"),
-            bookings=[booking(MONDAY, "10:30", "11:00")],
-            external_busy=[],
-            start=start,
-        )
+        return found.staff_free_at(start) == (1,)
 
     assert free(local(MONDAY, "09:30"))
     assert not free(local(MONDAY, "09:00"))  # notice
@@ -365,15 +399,17 @@ def test_is_slot_free_matches_the_offer() -> None:
 def test_naive_datetimes_are_refused() -> None:
     naive = datetime(2026, 5, 4, 9)  # noqa: DTZ001
     with pytest.raises(ValueError, match="aware"):
-        BusyBooking(naive, naive + MIN)
+        Interval(naive, naive + MIN)
     with pytest.raises(ValueError, match="aware"):
-        free_slots(
-            schedule=every_day("09:00-10:00"),
-            service=ServiceTiming(60 * MIN),
-            policy=BookingPolicy(TZ, 30 * MIN),
-            now=naive,
-            bookings=[],
-            external_busy=[],
+        starts(
+            one_staff(
+                schedule=every_day("09:00-10:00"),
+                service=ServiceTiming(60 * MIN),
+                policy=BookingPolicy(TZ, 30 * MIN),
+                now=naive,
+                bookings=[],
+                external_busy=[],
+            )
         )
 
 
@@ -398,46 +434,81 @@ def test_value_validation() -> None:
         BookingPolicy(TZ, MIN, timedelta(0), 0)
     with pytest.raises(ValueError, match="overlapping"):
         StaffSchedule(WeeklyHours.from_mapping({}), {MONDAY: hours("09:00-11:00", "10:00-12:00")})
+    with pytest.raises(ValueError, match="start < end"):
+        StaffAgenda(every_day("09:00-10:00"), ((1_800_000_000, 1_800_000_000),))
 
 
 def test_many_staff_and_anyone_available() -> None:
     service = ServiceTiming(60 * MIN)
-    policy = BookingPolicy(TZ, 60 * MIN, timedelta(0), 1)
+    policy = BookingPolicy(TZ, 60 * MIN, timedelta(0), 2)
     now = local(MONDAY, "00:00")
+    tuesday = MONDAY + timedelta(days=1)
     staff = {
         "ann": StaffAgenda(every_day("09:00-12:00"), (booking(MONDAY, "09:00", "10:00"),)),
         "bob": StaffAgenda(
             every_day("10:00-13:00"),
             external_busy=(Interval(local(MONDAY, "11:00"), local(MONDAY, "12:00")),),
         ),
-        "cat": StaffAgenda(every_day("09:00-10:00"), (booking(MONDAY, "09:00", "10:00"),)),
+        "cat": StaffAgenda(
+            StaffSchedule(WeeklyHours.from_mapping({0: hours("09:00-10:00")})),
+            (booking(MONDAY, "09:00", "10:00"),),
+        ),
     }
-    per_staff = free_slots_per_staff(staff=staff, service=service, policy=policy, now=now)
+    found = find_free_slots(staff=staff, service=service, policy=policy, now=now)
     for key, agenda in staff.items():
-        alone = free_slots(
-            schedule=agenda.schedule,
-            service=service,
-            policy=policy,
-            now=now,
-            bookings=agenda.bookings,
-            external_busy=agenda.external_busy,
-        )
-        assert per_staff[key] == alone
-    assert {key: clock(slots) for key, slots in per_staff.items()} == {
-        "ann": ["10:00", "11:00"],
-        "bob": ["10:00", "12:00"],
-        "cat": [],
-    }
-    anyone = anyone_free_slots(staff=staff, service=service, policy=policy, now=now)
-    assert {clock([start])[0]: who for start, who in anyone.items()} == {
+        alone = find_free_slots(staff={key: agenda}, service=service, policy=policy, now=now)
+        assert [s for s, who in found.on(MONDAY).items() if key in who] == list(alone.on(MONDAY))
+    assert {clock([start])[0]: who for start, who in found.on(MONDAY).items()} == {
         "10:00": ("ann", "bob"),
         "11:00": ("ann",),
         "12:00": ("bob",),
     }
-    assert list(anyone) == sorted(anyone)
-    by_day = anyone_free_slots_by_day(staff=staff, service=service, policy=policy, now=now)
-    assert list(by_day) == [MONDAY]
-    assert by_day[MONDAY] == anyone
+    assert found.days() == [MONDAY, tuesday]  # cat works Mondays only, and is booked
+    assert clock(found.on(tuesday)) == ["09:00", "10:00", "11:00", "12:00"]
+    assert found.on(tuesday)[local(tuesday, "10:00")] == ("ann", "bob")  # staff order kept
+    assert found.on(MONDAY + timedelta(days=2)) == {}  # past the horizon
+
+
+def test_nearest_free_starts_for_anyone() -> None:
+    staff = {
+        1: StaffAgenda(every_day("09:00-10:00")),
+        2: StaffAgenda(every_day("11:00-12:00"), (booking(MONDAY, "11:00", "12:00"),)),
+    }
+    found = find_free_slots(
+        staff=staff,
+        service=ServiceTiming(30 * MIN),
+        policy=BookingPolicy(TZ, 30 * MIN, timedelta(0), 2),
+        now=local(MONDAY, "00:00"),
+    )
+    tuesday = MONDAY + timedelta(days=1)
+    # Monday 09:00, 09:30; Tuesday 09:00, 09:30, 11:00, 11:30.
+    assert clock_days(found.nearest(local(MONDAY, "11:00"), 3)) == [
+        "04 09:00",
+        "04 09:30",
+        "05 09:00",
+    ]
+    # 10:15 is 45 min from 09:30 and from 11:00: the earlier one wins the tie.
+    assert clock_days(found.nearest(local(tuesday, "10:15"), 1)) == ["05 09:30"]
+    assert clock_days(found.nearest(local(tuesday, "10:15"), 2)) == ["05 09:30", "05 11:00"]
+    half_second = timedelta(milliseconds=500)
+    assert clock_days(found.nearest(local(tuesday, "10:15") + half_second, 1)) == ["05 11:00"]
+    assert clock_days(found.nearest(local(tuesday, "10:15") - half_second, 1)) == ["05 09:30"]
+    assert len(found.nearest(local(MONDAY, "09:00"), 99)) == 6
+    assert all(s.tzinfo is UTC for s in found.nearest(local(MONDAY, "09:00"), 99))
+    nobody: FreeSlots[int] = find_free_slots(
+        staff={},
+        service=ServiceTiming(30 * MIN),
+        policy=BookingPolicy(TZ, 30 * MIN),
+        now=local(MONDAY, "00:00"),
+    )
+    assert nobody.nearest(local(MONDAY, "09:00"), 3) == []
+    assert nobody.days() == []
+    assert nobody.on(MONDAY) == {}
+
+
+def clock_days(slots: Iterable[datetime]) -> list[str]:
+    """Slots as local "DD HH:MM" strings."""
+    return [slot.astimezone(TZ).strftime("%d %H:%M") for slot in slots]
 
 
 def test_working_intervals_helper() -> None:

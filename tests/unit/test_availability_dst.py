@@ -15,7 +15,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.domain.availability import BookingPolicy, BusyBooking, ServiceTiming, free_slots_by_day
+from bot.domain.availability import (
+    BookingPolicy,
+    ServiceTiming,
+    StaffAgenda,
+    find_free_slots,
+)
 from bot.domain.schedule import (
     StaffSchedule,
     TimeRange,
@@ -23,6 +28,7 @@ from bot.domain.schedule import (
     wall_clock_instant,
     working_intervals,
 )
+from bot.domain.timespan import EpochSpan, Interval
 
 NEW_YORK = ZoneInfo("America/New_York")
 HELSINKI = ZoneInfo("Europe/Helsinki")
@@ -55,19 +61,28 @@ def day_slots(
     *,
     duration: int = 60,
     step: int = 60,
-    bookings: tuple[BusyBooking, ...] = (),
+    bookings: tuple[EpochSpan, ...] = (),
 ) -> list[datetime]:
-    """Free slots on `day` (now is local midnight two days before, horizon 5 days)."""
+    """Free slots on `day` (now is local midnight two days before, horizon 5 days), asked the
+    way the booking service asks: the whole horizon, and that one day."""
     now = datetime.combine(day - timedelta(days=2), time(0), tzinfo=tz)
-    found = free_slots_by_day(
-        schedule=schedule,
-        service=ServiceTiming(duration * MIN),
-        policy=BookingPolicy(tz, step * MIN, timedelta(0), 5),
-        now=now,
-        bookings=bookings,
-        external_busy=[],
+    window = Interval(
+        datetime.combine(day, time(0), tzinfo=tz),
+        datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz),
     )
-    return found.get(day, [])
+    whole, one_day = (
+        find_free_slots(
+            staff={1: StaffAgenda(schedule, bookings)},
+            service=ServiceTiming(duration * MIN),
+            policy=BookingPolicy(tz, step * MIN, timedelta(0), 5),
+            now=now,
+            window=span,
+        )
+        for span in (None, window)
+    )
+    assert whole.on(day) == one_day.on(day)
+    assert all(whole.staff_free_at(slot) == (1,) for slot in whole.on(day))
+    return list(whole.on(day))
 
 
 def local_clock(tz: ZoneInfo, slots: list[datetime]) -> list[str]:
@@ -191,6 +206,6 @@ def test_touching_ranges_stay_touching_over_the_change() -> None:
 def test_booking_across_the_change_blocks_real_time() -> None:
     day = date(2026, 11, 1)
     start = datetime(2026, 11, 1, 5, 0, tzinfo=UTC)  # 01:00 EDT
-    taken = BusyBooking(start, start + timedelta(hours=2))  # until 02:00 EST
+    taken = Interval(start, start + timedelta(hours=2)).epoch_span  # until 02:00 EST
     slots = day_slots(NEW_YORK, day, every_day(time(0), time(4)), bookings=(taken,))
     assert local_clock(NEW_YORK, slots) == ["00:00-0400", "02:00-0500", "03:00-0500"]

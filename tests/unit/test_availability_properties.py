@@ -3,6 +3,9 @@
 The reference is deliberately simple and independent of the engine: datetimes and
 `Interval.overlaps` only, wall-clock times found by scanning minute by minute through a DST
 gap, every candidate slot checked against every busy interval.
+
+Everything goes through `find_free_slots` and the `FreeSlots` accessors, the path the booking
+service runs (`bot/availability.py`): one staff member, or several for "anyone available".
 """
 
 from __future__ import annotations
@@ -17,13 +20,10 @@ from hypothesis import strategies as st
 
 from bot.domain.availability import (
     BookingPolicy,
-    BusyBooking,
+    FreeSlots,
     ServiceTiming,
     StaffAgenda,
-    anyone_free_slots,
-    free_slots,
-    free_slots_by_day,
-    is_slot_free,
+    find_free_slots,
 )
 from bot.domain.schedule import StaffSchedule, TimeRange, WeeklyHours
 from bot.domain.timespan import Interval
@@ -56,6 +56,7 @@ def _change_days(tz: ZoneInfo) -> list[date]:
 # Examples land on or next to DST changes often, so those days get real coverage.
 CHANGE_DAYS = {tz.key: _change_days(tz) for tz in ZONES}
 MIN = timedelta(minutes=1)
+MICRO = timedelta(microseconds=1)
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ class Case:
     service: ServiceTiming
     policy: BookingPolicy
     now: datetime
-    bookings: tuple[BusyBooking, ...]
+    bookings: tuple[Interval, ...]  # the time existing bookings block, buffers included
     external: tuple[Interval, ...]
 
 
@@ -121,7 +122,7 @@ def cases(draw: st.DrawFn) -> Case:
     for _ in range(draw(st.integers(0, 8))):
         start, end = busy_span()
         before, after = draw(st.integers(0, 30)), draw(st.integers(0, 30))
-        bookings.append(BusyBooking(start, end, before * MIN, after * MIN))
+        bookings.append(Interval(start - before * MIN, end + after * MIN))
     external = []
     for _ in range(draw(st.integers(0, 4))):
         start, end = busy_span()
@@ -142,16 +143,27 @@ def cases(draw: st.DrawFn) -> Case:
     )
 
 
-def run(case: Case, window: Interval | None = None) -> list[datetime]:
-    return free_slots(
-        schedule=case.schedule,
+def agenda(case: Case) -> StaffAgenda:
+    """The case as the engine gets it: bookings' windows in whole seconds, as storage has
+    them (rounded outwards: a window that only touches part of a second blocks it)."""
+    return StaffAgenda(case.schedule, tuple(b.epoch_span for b in case.bookings), case.external)
+
+
+def query(case: Case, window: Interval | None = None) -> FreeSlots[int]:
+    """The engine's answer for the case's one staff member."""
+    return find_free_slots(
+        staff={7: agenda(case)},
         service=case.service,
         policy=case.policy,
         now=case.now,
-        bookings=case.bookings,
-        external_busy=case.external,
         window=window,
     )
+
+
+def run(case: Case, window: Interval | None = None) -> list[datetime]:
+    """Every free start of the case, in order."""
+    found = query(case, window)
+    return [start for day in found.days() for start in found.on(day)]
 
 
 def ref_wall(day: date, seconds: int, tz: ZoneInfo) -> datetime:
@@ -185,7 +197,7 @@ def reference(case: Case, window: Interval | None = None) -> list[datetime]:
     """The obvious algorithm: every grid point of every range against every busy interval."""
     tz, service, policy = case.policy.tz, case.service, case.policy
     today = case.now.astimezone(tz).date()
-    blocked = [b.blocked for b in case.bookings] + list(case.external)
+    blocked = list(case.bookings + case.external)
     slots = []
     for offset in range(policy.horizon_days):
         for span in ref_working(case, today + timedelta(days=offset)):
@@ -230,7 +242,7 @@ def test_invariants(case: Case) -> None:
     today = case.now.astimezone(tz).date()
     last_day = today + timedelta(days=policy.horizon_days - 1)
     horizon_end = ref_wall(last_day, 86_400, tz)
-    blocked = [b.blocked for b in case.bookings] + list(case.external)
+    blocked = list(case.bookings + case.external)
     assert all(earlier < later for earlier, later in pairwise(slots))  # sorted, unique
     for start in slots:
         assert start.tzinfo is UTC
@@ -259,56 +271,55 @@ def test_invariants(case: Case) -> None:
 
 @COMMON
 @given(cases(), st.data())
-def test_by_day_and_is_slot_free_agree_with_free_slots(case: Case, data: st.DataObject) -> None:
+def test_the_service_accessors_agree(case: Case, data: st.DataObject) -> None:
+    """days (the day list), on (a day's times, also asked with the day as the window),
+    staff_free_at (the confirm re-check) and nearest (the alternatives) agree."""
+    found = query(case)
     slots = run(case)
-    by_day = free_slots_by_day(
-        schedule=case.schedule,
-        service=case.service,
-        policy=case.policy,
-        now=case.now,
-        bookings=case.bookings,
-        external_busy=case.external,
-    )
+    by_day = {day: found.on(day) for day in found.days()}
     assert [s for day_slots in by_day.values() for s in day_slots] == slots
     assert all(day_slots for day_slots in by_day.values())
     for day, day_slots in by_day.items():
         assert {s.astimezone(case.policy.tz).date() for s in day_slots} == {day}
-
-    def free(start: datetime) -> bool:
-        return is_slot_free(
-            schedule=case.schedule,
-            service=case.service,
-            policy=case.policy,
-            now=case.now,
-            bookings=case.bookings,
-            external_busy=case.external,
-            start=start,
-        )
-
+        assert set(day_slots.values()) == {(7,)}
     if slots:
-        assert free(data.draw(st.sampled_from(slots)))
+        assert found.staff_free_at(data.draw(st.sampled_from(slots))) == (7,)
     probe = case.now.replace(second=0, microsecond=0) + data.draw(st.integers(0, 4 * 288)) * 5 * MIN
-    assert free(probe) == (probe in slots)
+    assert found.staff_free_at(probe) == ((7,) if probe in slots else ())
+    assert found.staff_free_at(probe + timedelta(microseconds=1)) == ()
+    count = data.draw(st.integers(1, 5))
+    for wanted in (probe, probe + data.draw(st.integers(-2_000_000, 2_000_000)) * MICRO):
+        expected = sorted(sorted(slots, key=lambda s: (abs(s - wanted), s))[:count])
+        assert found.nearest(wanted, count) == expected
+    for day in {s.astimezone(case.policy.tz).date() for s in slots} | {probe.date()}:
+        window = Interval(
+            datetime.combine(day, time(0), case.policy.tz),
+            datetime.combine(day + timedelta(days=1), time(0), case.policy.tz),
+        )
+        assert query(case, window).on(day) == by_day.get(day, {})  # the slot list asks so
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.lists(cases(), min_size=1, max_size=4))
-def test_anyone_available_is_the_union(staff_cases: list[Case]) -> None:
+@given(st.lists(cases(), min_size=1, max_size=4), st.data())
+def test_anyone_available_is_the_union(staff_cases: list[Case], data: st.DataObject) -> None:
     first = staff_cases[0]
-    staff = {
-        number: StaffAgenda(case.schedule, case.bookings, case.external)
-        for number, case in enumerate(staff_cases)
-    }
+    staff = {number: agenda(case) for number, case in enumerate(staff_cases)}
     same_query = [
         Case(c.schedule, first.service, first.policy, first.now, c.bookings, c.external)
         for c in staff_cases
     ]
-    anyone = anyone_free_slots(
-        staff=staff, service=first.service, policy=first.policy, now=first.now
-    )
+    found = find_free_slots(staff=staff, service=first.service, policy=first.policy, now=first.now)
+    anyone = {start: who for day in found.days() for start, who in found.on(day).items()}
     expected: dict[datetime, list[int]] = {}
     for number, case in enumerate(same_query):
         for start in run(case):
             expected.setdefault(start, []).append(number)
     assert list(anyone) == sorted(expected)
     assert {start: list(who) for start, who in anyone.items()} == expected
+    for start, who in anyone.items():
+        assert found.staff_free_at(start) == who
+    tz = first.policy.tz
+    assert found.days() == sorted({start.astimezone(tz).date() for start in expected})
+    wanted = first.now + data.draw(st.integers(0, 5 * 1440)) * MIN
+    nearest = sorted(expected, key=lambda s: (abs(s - wanted), s))[:3]
+    assert found.nearest(wanted, 3) == sorted(nearest)
