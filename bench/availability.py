@@ -158,7 +158,7 @@ def availability(records: Records, day: date | None) -> Availability:
     return compute(
         service=SERVICE,
         business=records.business,
-        span=read_span(records.business, NOW, day),
+        span=read_span(records.business, SERVICE, NOW, day),
         now=NOW,
         staff_ids=records.staff_ids,
         hours=records.hours,
@@ -302,7 +302,7 @@ def main() -> None:
     records_1x = inputs[base_label][0]
     business = records_1x.business
     one_day = NOW.astimezone(business.tz).date() + timedelta(days=7)
-    day_records = records_1x.within(read_span(business, NOW, one_day))
+    day_records = records_1x.within(read_span(business, SERVICE, NOW, one_day))
     times_of_day = measure(lambda: day_times(day_records, one_day), args.runs)
     print(
         _row(

@@ -31,44 +31,12 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+from bench.studio import business_file
 from tests.e2e.harness import buttons, load_business
 from tests.fakes.telegram import FakeTelegram, FakeUser
 
 JSON = dict[str, Any]
 STAFF = 10  # a busy studio: customers compete for the same staff and times
-
-
-def business_file(folder: Path, staff: int) -> Path:
-    """A studio open every day 08:00-20:00 with `staff` staff members offering one service."""
-    lines = [
-        "[business]",
-        'name = "Bench"',
-        'timezone = "Europe/Helsinki"',
-        "horizon_days = 30",
-        "min_notice_minutes = 0",
-        "slot_step_minutes = 30",
-        'ask_phone = "optional"',
-        'ask_email = "no"',
-        "",
-        "[[services]]",
-        'id = "cut"',
-        'name = "Cut"',
-        "duration_minutes = 30",
-        "price = 10",
-    ]
-    for i in range(staff):
-        lines += [
-            "",
-            "[[staff]]",
-            f'id = "s{i}"',
-            f'name = "Staff {i:02d}"',
-            'services = ["cut"]',
-            "[staff.hours]",
-            *(f'{d} = ["08:00-20:00"]' for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")),
-        ]
-    path = folder / "bench.toml"
-    path.write_text("\n".join(lines) + "\n")
-    return path
 
 
 async def _tap(tg: FakeTelegram, user: FakeUser, message: JSON, text: str) -> JSON:

@@ -38,7 +38,9 @@ class ReadSpan:
     window: Interval | None  # starts only inside this local day, or the whole horizon
 
 
-def read_span(business: BusinessSettings, now: datetime, day: date | None) -> ReadSpan:
+def read_span(
+    business: BusinessSettings, service: ServiceRecord, now: datetime, day: date | None
+) -> ReadSpan:
     """The span to read for one local `day`, or for the whole horizon when `day` is None."""
     tz, horizon = business.tz, business.horizon_days
     today = now.astimezone(tz).date()
@@ -48,11 +50,13 @@ def read_span(business: BusinessSettings, now: datetime, day: date | None) -> Re
         window = Interval(
             datetime.combine(day, time(0), tz), datetime.combine(day + _ONE_DAY, time(0), tz)
         )
-    # Slots lie inside working hours, but buffers (theirs and other bookings') reach past
-    # them by less than a day: one extra day on each side holds everything that can block.
+    # A new booking blocks [start - buffer before, end + buffer after), inside its day but for
+    # the buffers (less than a day). It starts no earlier than now + minimum notice, so
+    # nothing that ended before that, less its buffer, can block it: the past is not read.
+    earliest = now + business.min_notice - service.buffer_before
     return ReadSpan(
         today=today,
-        start=datetime.combine(first, time(0), tz) - _ONE_DAY,
+        start=max(datetime.combine(first, time(0), tz) - _ONE_DAY, earliest),
         end=datetime.combine(last + _ONE_DAY, time(0), tz) + _ONE_DAY,
         window=window,
     )

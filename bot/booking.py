@@ -186,7 +186,7 @@ class BookingService:
     ) -> Availability:
         """Free slots of these staff on one local day, or over the whole horizon."""
         now = self.clock.now()
-        span = read_span(business, now, day)
+        span = read_span(business, service, now, day)
         ids = [s.id for s in staff]
         return compute(
             service=service,

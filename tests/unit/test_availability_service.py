@@ -117,7 +117,7 @@ def test_compute_from_records() -> None:
 
     windows = [window("a", 1, nine), window("b", 2, nine + HOUR)]
     external = {2: [Interval(nine + 2 * HOUR, nine + 3 * HOUR)]}
-    span = read_span(business, now, None)
+    span = read_span(business, service, now, None)
     assert span.window is None
     found = compute(
         service=service,
@@ -141,7 +141,7 @@ def test_compute_from_records() -> None:
     moving = compute(
         service=service,
         business=business,
-        span=read_span(business, now, monday),
+        span=read_span(business, service, now, monday),
         now=now,
         staff_ids=[1],
         hours=hours,
