@@ -1,6 +1,6 @@
 """End-to-end booking throughput through the real PTB Application and the Telegram emulator.
 
-Run: `python -m bench.booking_throughput [--customers 50] [--rounds 2]`
+Run: `python -m bench.booking_throughput [--customers 50] [--rounds 2] [--capped-rate 30]`
 
 The bot runs as deployed, in its own process (`bookbot run`, configured through the
 environment), against the Telegram emulator; the emulator and the simulated customers run
@@ -10,9 +10,13 @@ in this process, like Telegram's servers and its users would.
    one message, same emulator and concurrency: updates per second. It runs twice: as stock
    PTB (httpx, the target's baseline) and on bookbot's own transport (aiohttp), so the
    report also shows how much of the ratio the transport accounts for.
-2. bookbot: each customer books whole appointments through the chat (service, staff, day,
-   time, contact, confirm): bookings per second and updates per second, plus the p50/p95
-   latency of the Confirm step (press -> .ics sent).
+2. bookbot with the shipped settings (no overall cap on messages): each customer books whole
+   appointments through the chat (service, staff, day, time, contact, confirm): bookings
+   per second and updates per second, plus the p50/p95 latency of the Confirm step
+   (press -> .ics sent).
+3. The same with TELEGRAM_MAX_MESSAGES_PER_SECOND=30 (`--capped-rate`; the default before
+   issue 7), to show what an overall cap does to replies: PTB's AIORateLimiter counts every
+   call with a chat_id, edits and answers included.
 Prints the figures and the ratios bookbot/baseline (target >= 0.5). No asserts on time.
 """
 
@@ -32,11 +36,14 @@ from pathlib import Path
 from typing import Any
 
 from bench.studio import business_file
+from bot.config import Settings
 from tests.e2e.harness import buttons, load_business
 from tests.fakes.telegram import FakeTelegram, FakeUser
 
 JSON = dict[str, Any]
 STAFF = 10  # a busy studio: customers compete for the same staff and times
+# What a fresh install runs with (not whatever a .env in the working directory says).
+SHIPPED_RATE = str(Settings.model_fields["telegram_max_messages_per_second"].default)
 
 
 async def _tap(tg: FakeTelegram, user: FakeUser, message: JSON, text: str) -> JSON:
@@ -106,7 +113,7 @@ async def bot_process(
         "TELEGRAM_BOT_TOKEN": tg.token,
         "TELEGRAM_API_BASE_URL": tg.base_url,
         "TELEGRAM_POLL_TIMEOUT": "2",
-        "TELEGRAM_MAX_MESSAGES_PER_SECOND": "0",
+        "TELEGRAM_MAX_MESSAGES_PER_SECOND": SHIPPED_RATE,
         "LOG_LEVEL": "WARNING",
         "WEB_PORT": "0",
         **env,
@@ -132,13 +139,14 @@ def _free_port() -> int:
 
 
 async def run_bookbot(
-    customers: int, rounds: int, webhook: bool = False
+    customers: int, rounds: int, webhook: bool = False, rate: str = SHIPPED_RATE
 ) -> tuple[float, float, list[float], int]:
-    """Bookings/s, updates/s and confirm latencies of bookbot (`bookbot run` subprocess)."""
-    env = {}
+    """Bookings/s, updates/s and confirm latencies of bookbot (`bookbot run` subprocess),
+    with TELEGRAM_MAX_MESSAGES_PER_SECOND = `rate` (the shipped default unless told)."""
+    env = {"TELEGRAM_MAX_MESSAGES_PER_SECOND": rate}
     if webhook:
         port = _free_port()
-        env = {
+        env |= {
             "TELEGRAM_WEBHOOK": "true",
             "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
             "WEB_PORT": str(port),
@@ -201,8 +209,13 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def main(customers: int, rounds: int, repeats: int, webhook: bool) -> None:
+async def main(
+    customers: int, rounds: int, repeats: int, webhook: bool, capped_rate: float
+) -> None:
     """Alternate baseline and bookbot runs (so drift hits both), print each and the medians."""
+    capped = f"{capped_rate:g}"
+    capped_rates: list[float] = []
+    capped_latencies: list[float] = []
     baselines: list[float] = []
     same_transport: list[float] = []
     rates: list[float] = []
@@ -216,6 +229,16 @@ async def main(customers: int, rounds: int, repeats: int, webhook: bool) -> None
         per_second, update_rate, confirm, bookings = await run_bookbot(
             customers, rounds, webhook=webhook
         )
+        if capped_rate:
+            _, capped_update_rate, capped_confirm, _ = await run_bookbot(
+                customers, rounds, webhook=webhook, rate=capped
+            )
+            capped_rates.append(capped_update_rate)
+            capped_latencies += capped_confirm
+            print(
+                f"run {repeat}: bookbot capped at {capped} messages/s: "
+                f"{capped_update_rate:6.1f} updates/s"
+            )
         baselines.append(baseline)
         same_transport.append(echo_aiohttp)
         rates.append(update_rate)
@@ -241,7 +264,8 @@ async def main(customers: int, rounds: int, repeats: int, webhook: bool) -> None
     )
     print(
         f"bookbot (whole bookings), median:         {statistics.median(rates):8.1f} updates/s, "
-        f"{statistics.median(bookings_per_second):6.2f} bookings/s"
+        f"{statistics.median(bookings_per_second):6.2f} bookings/s  "
+        f"(shipped default: TELEGRAM_MAX_MESSAGES_PER_SECOND={SHIPPED_RATE})"
     )
     print(
         f"ratio of medians bookbot/baseline: {ratio:6.2f}  "
@@ -255,6 +279,13 @@ async def main(customers: int, rounds: int, repeats: int, webhook: bool) -> None
         f"confirm latency, all runs:        p50 {statistics.median(latencies) * 1000:6.0f} ms, "
         f"p95 {_pct(latencies, 0.95) * 1000:6.0f} ms"
     )
+    if capped_rates:
+        print(
+            f"bookbot capped at {capped} messages/s, median: "
+            f"{statistics.median(capped_rates):8.1f} updates/s; confirm latency "
+            f"p50 {statistics.median(capped_latencies) * 1000:6.0f} ms, "
+            f"p95 {_pct(capped_latencies, 0.95) * 1000:6.0f} ms"
+        )
 
 
 if __name__ == "__main__":
@@ -265,5 +296,19 @@ if __name__ == "__main__":
     parser.add_argument(
         "--mode", choices=("polling", "webhook"), default="polling", help="update delivery"
     )
+    parser.add_argument(
+        "--capped-rate",
+        type=float,
+        default=30,
+        help="also run bookbot with TELEGRAM_MAX_MESSAGES_PER_SECOND at this cap (0: skip)",
+    )
     options = parser.parse_args()
-    asyncio.run(main(options.customers, options.rounds, options.repeats, options.mode == "webhook"))
+    asyncio.run(
+        main(
+            options.customers,
+            options.rounds,
+            options.repeats,
+            options.mode == "webhook",
+            options.capped_rate,
+        )
+    )

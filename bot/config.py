@@ -69,7 +69,11 @@ class Settings(BaseSettings):
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     business_timezone: str = "UTC"
     log_level: str = "INFO"
-    telegram_max_messages_per_second: float = Field(default=30, ge=0)
+    # Overall cap on messages and edits (PTB's AIORateLimiter counts every call with a
+    # chat_id). Off by default: Telegram's ~30/s is for bulk notifications to many users,
+    # not replies (core.telegram.org/bots/faq); a cap of 30 held 50 customers 1.7 s a step.
+    # Per group 20/min and 429 retry_after retries stay on (bot/app.py).
+    telegram_max_messages_per_second: float = Field(default=0, ge=0)
     telegram_poll_timeout: int = Field(default=30, ge=0, le=50)
     telegram_webhook: bool = False
     telegram_webhook_secret: SecretStr | None = None
