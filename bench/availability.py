@@ -2,7 +2,7 @@
 
 It times `bot.availability.compute`, the very function `BookingService` calls once storage
 and the calendars have answered, on the same kind of records storage returns (`StaffHours`,
-`BlockedWindow`, external busy `Interval`s), followed by the same `FreeSlots` question the
+`BlockedTimes`, external busy `Interval`s), followed by the same `FreeSlots` question the
 service asks. SQL is not in it (bench/history.py runs the whole service on SQLite).
 
 Input: deterministic (seeded) staff with split weekly hours, some date overrides, and 8 busy
@@ -39,7 +39,7 @@ from functools import partial
 from bot.availability import Availability, ReadSpan, compute, read_span, staff_schedule
 from bot.business import BusinessSettings
 from bot.domain.timespan import Interval, from_epoch
-from storage.records import BlockedWindow, HoursRow, OverrideRow, ServiceRecord, StaffHours
+from storage.records import BlockedTimes, HoursRow, OverrideRow, ServiceRecord, StaffHours
 
 TIMEZONE = "Europe/Helsinki"
 NOW = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)  # a Monday; 90 days cross 2026-03-29 (DST)
@@ -69,17 +69,28 @@ class Records:
     business: BusinessSettings
     staff_ids: list[int]
     hours: dict[int, StaffHours]
-    windows: list[BlockedWindow]
+    booked: BlockedTimes
     external: dict[int, list[Interval]]
 
     def within(self, span: ReadSpan) -> Records:
-        """Only what meets the span, as `blocked_windows` and free/busy would return."""
+        """Only what meets the span, as `blocked_times` and free/busy would return."""
         start, end = int(span.start.timestamp()), int(span.end.timestamp())
+        spans: dict[int, list[tuple[int, int]]] = {}
+        starts: dict[int, list[int]] = {}
+        for staff_id in self.staff_ids:
+            pairs = zip(self.booked.starts[staff_id], self.booked.spans[staff_id], strict=True)
+            kept = [
+                (first, blocked)
+                for first, blocked in pairs
+                if blocked[0] < end and blocked[1] > start
+            ]
+            starts[staff_id] = [first for first, _ in kept]
+            spans[staff_id] = [blocked for _, blocked in kept]
         return Records(
             business=self.business,
             staff_ids=self.staff_ids,
             hours=self.hours,
-            windows=[w for w in self.windows if w.blocked[0] < end and w.blocked[1] > start],
+            booked=BlockedTimes(spans=spans, starts=starts),
             external={
                 i: [x for x in busy if x.start < span.end and x.end > span.start]
                 for i, busy in self.external.items()
@@ -99,7 +110,8 @@ def build_records(staff: int, days: int, seed: int = 7) -> Records:
     tz = business.tz
     today = NOW.astimezone(tz).date()
     hours: dict[int, StaffHours] = {}
-    windows: list[BlockedWindow] = []
+    spans: dict[int, list[tuple[int, int]]] = {}
+    starts: dict[int, list[int]] = {}
     external: dict[int, list[Interval]] = {}
     for staff_id in range(1, staff + 1):
         overrides: list[OverrideRow] = []
@@ -113,6 +125,7 @@ def build_records(staff: int, days: int, seed: int = 7) -> Records:
             staff_id=staff_id, weekly=_weekly(rng), overrides=tuple(overrides)
         )
         busy: list[Interval] = []
+        spans[staff_id], starts[staff_id] = [], []
         for offset in range(days):
             day = today + timedelta(days=offset)
             for k in range(BUSY_PER_DAY):
@@ -124,16 +137,11 @@ def build_records(staff: int, days: int, seed: int = 7) -> Records:
                     busy.append(Interval(start, end))
                 else:
                     second = int(start.timestamp())
-                    windows.append(
-                        BlockedWindow(
-                            staff_id=staff_id,
-                            booking_id=f"b{staff_id}-{offset}-{k}",
-                            start_second=second,
-                            blocked=(second - BUFFER, second + length * 60 + BUFFER),
-                        )
-                    )
+                    starts[staff_id].append(second)
+                    spans[staff_id].append((second - BUFFER, second + length * 60 + BUFFER))
         external[staff_id] = busy
-    return Records(business, list(hours), hours, windows, external)
+    booked = BlockedTimes(spans=spans, starts=starts)
+    return Records(business, list(hours), hours, booked, external)
 
 
 def _weekly(rng: random.Random) -> tuple[HoursRow, ...]:
@@ -162,7 +170,7 @@ def availability(records: Records, day: date | None) -> Availability:
         now=NOW,
         staff_ids=records.staff_ids,
         hours=records.hours,
-        windows=records.windows,
+        booked=records.booked,
         external=records.external,
     )
 
@@ -202,13 +210,11 @@ def naive_every_start(records: Records) -> dict[int, list[datetime]]:
     duration, before, after = SERVICE.duration, SERVICE.buffer_before, SERVICE.buffer_after
     today = NOW.astimezone(tz).date()
     earliest = NOW + business.min_notice
-    blocked: dict[int, list[tuple[datetime, datetime]]] = {i: [] for i in records.staff_ids}
-    for w in records.windows:
-        blocked[w.staff_id].append((from_epoch(w.blocked[0]), from_epoch(w.blocked[1])))
     result: dict[int, list[datetime]] = {}
     for staff_id in records.staff_ids:
         schedule = staff_schedule(records.hours[staff_id])
-        busy = blocked[staff_id] + [(x.start, x.end) for x in records.external[staff_id]]
+        busy = [(from_epoch(a), from_epoch(b)) for a, b in records.booked.spans[staff_id]]
+        busy += [(x.start, x.end) for x in records.external[staff_id]]
         slots = []
         for offset in range(business.horizon_days):
             day = today + timedelta(days=offset)
@@ -289,7 +295,8 @@ def main() -> None:
 
     actions: dict[str, Callable[[], object]] = {}
     for label, (records, _) in inputs.items():
-        busy = len(records.windows) + sum(map(len, records.external.values()))
+        busy = sum(map(len, records.booked.spans.values()))
+        busy += sum(map(len, records.external.values()))
         days = day_list(records)
         print(f"{label}: {busy} busy intervals, {len(days)} days with a free slot")
         actions[label] = partial(day_list, records)

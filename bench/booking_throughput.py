@@ -58,6 +58,17 @@ async def _say(tg: FakeTelegram, user: FakeUser, text: str) -> JSON:
     return await tg.next_message(user.id, since=mark, timeout=60)
 
 
+async def _past_taken(tg: FakeTelegram, user: FakeUser, message: JSON) -> tuple[JSON, int]:
+    """While the bot says "just taken", take the first alternative it offers; returns the
+    first other message and how many presses that took."""
+    taps = 0
+    while "just taken" in message.get("text", ""):
+        alternatives = [b for b in buttons(message) if b != "🗓 Pick another day"]
+        message = await _tap(tg, user, message, alternatives[0])
+        taps += 1
+    return message, taps
+
+
 async def one_booking(
     tg: FakeTelegram, user: FakeUser, staff_name: str, pick: int, first: bool
 ) -> tuple[int, float]:
@@ -72,6 +83,8 @@ async def one_booking(
     times = [b for b in buttons(slots) if ":" in b]
     after_slot = await _tap(tg, user, slots, times[min(pick, len(times) - 1)])
     updates += 5
+    after_slot, taps = await _past_taken(tg, user, after_slot)
+    updates += taps
     if first:
         await _tap(tg, user, after_slot, f"Use “{user.first_name}”")
         mark = tg.mark()
@@ -98,9 +111,8 @@ async def one_booking(
         )
         if outcome.method == "sendDocument":
             return updates, time.perf_counter() - started
-        alternatives = [b for b in buttons(outcome.result) if b != "🗓 Pick another day"]
-        summary = await _tap(tg, user, outcome.result, alternatives[0])
-        updates += 1
+        summary, taps = await _past_taken(tg, user, outcome.result)
+        updates += taps
 
 
 @asynccontextmanager

@@ -1,7 +1,7 @@
 """Availability as the booking service asks for it: storage records in, free slots out.
 
-`BookingService` reads what `read_span` names (the staff's hours, the blocked windows of
-their bookings, their external busy time) and hands the records to `compute`, which turns
+`BookingService` reads what `read_span` names (the staff's hours, the time their bookings
+block, their external busy time) and hands the records to `compute`, which turns
 them into domain values and runs `bot.domain.availability.find_free_slots`. The benchmark
 (`bench/availability.py`) times `compute` on the same kind of records, so its figures are
 the bot's.
@@ -9,7 +9,7 @@ the bot's.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -23,7 +23,7 @@ from bot.domain.availability import (
 )
 from bot.domain.schedule import StaffSchedule, TimeRange, WeeklyHours
 from bot.domain.timespan import Interval, from_epoch
-from storage.records import BlockedWindow, ServiceRecord, StaffHours
+from storage.records import BlockedTimes, ServiceRecord, StaffHours
 
 _ONE_DAY = timedelta(days=1)
 
@@ -68,16 +68,13 @@ class Availability:
 
     free: FreeSlots[int]
     business: BusinessSettings
-    windows: Sequence[BlockedWindow]
+    booked: BlockedTimes
 
     def bookings_on(self, staff_id: int, day: date) -> int:
         """How many bookings the staff member has on a local date of the read span."""
         tz = self.business.tz
-        return sum(
-            1
-            for w in self.windows
-            if w.staff_id == staff_id and from_epoch(w.start_second).astimezone(tz).date() == day
-        )
+        starts = self.booked.starts.get(staff_id, ())
+        return sum(1 for second in starts if from_epoch(second).astimezone(tz).date() == day)
 
 
 def staff_schedule(hours: StaffHours) -> StaffSchedule:
@@ -109,20 +106,14 @@ def compute(
     now: datetime,
     staff_ids: Sequence[int],
     hours: Mapping[int, StaffHours],
-    windows: Iterable[BlockedWindow],
+    booked: BlockedTimes,
     external: Mapping[int, Sequence[Interval]],
-    ignore_booking: str | None = None,
 ) -> Availability:
-    """Free slots of `staff_ids` (in that order) from what storage and the calendars said;
-    the booking `ignore_booking` (the one being moved) blocks nothing."""
-    kept: list[BlockedWindow] = []
-    blocked: dict[int, list[tuple[int, int]]] = {i: [] for i in staff_ids}
-    for w in windows:
-        if w.booking_id != ignore_booking:
-            kept.append(w)
-            blocked[w.staff_id].append(w.blocked)
+    """Free slots of `staff_ids` (in that order) from what storage and the calendars said."""
     agendas = {
-        i: StaffAgenda(staff_schedule(hours[i]), tuple(blocked[i]), tuple(external.get(i, ())))
+        i: StaffAgenda(
+            staff_schedule(hours[i]), booked.spans.get(i, ()), tuple(external.get(i, ()))
+        )
         for i in staff_ids
     }
     free = find_free_slots(
@@ -141,4 +132,4 @@ def compute(
         now=now,
         window=span.window,
     )
-    return Availability(free=free, business=business, windows=kept)
+    return Availability(free=free, business=business, booked=booked)

@@ -195,9 +195,10 @@ class BookingService:
             now=now,
             staff_ids=ids,
             hours=await self._hours(ids, span.today - timedelta(days=1)),
-            windows=await self.bookings.blocked_windows(ids, span.start, span.end),
+            booked=await self.bookings.blocked_times(
+                ids, span.start, span.end, ignore_booking=ignore_booking
+            ),
             external=await self._external.busy(ids, span.start, span.end),
-            ignore_booking=ignore_booking,
         )
 
     async def free_days(

@@ -15,7 +15,7 @@ import aiosqlite
 
 from storage.db import Database
 from storage.records import (
-    BlockedWindow,
+    BlockedTimes,
     BookingRecord,
     NewBooking,
     from_epoch,
@@ -330,22 +330,30 @@ class BookingRepository:
         )
         return [_booking(r) for r in rows]
 
-    async def blocked_windows(
-        self, staff_ids: Sequence[int], start: datetime, end: datetime
-    ) -> list[BlockedWindow]:
-        """Confirmed bookings of these staff whose blocked window meets [start, end)."""
-        if not staff_ids:
-            return []
-        marks = ",".join("?" * len(staff_ids))
-        rows = await self._db.reader.execute_fetchall(
-            "SELECT staff_id, id, start_utc, blocked_start_utc, blocked_end_utc "
-            f"FROM bookings WHERE staff_id IN ({marks}) AND status = 'confirmed' AND {_MEETS}",
-            (*staff_ids, *_meets(to_epoch(start), to_epoch(end))),
-        )
-        return [
-            BlockedWindow(staff_id=r[0], booking_id=r[1], start_second=r[2], blocked=(r[3], r[4]))
-            for r in rows
-        ]
+    async def blocked_times(
+        self,
+        staff_ids: Sequence[int],
+        start: datetime,
+        end: datetime,
+        *,
+        ignore_booking: str | None = None,
+    ) -> BlockedTimes:
+        """What confirmed bookings of these staff block within [start, end) (all but
+        `ignore_booking`, the one being moved)."""
+        spans: dict[int, list[tuple[int, int]]] = {i: [] for i in staff_ids}
+        starts: dict[int, list[int]] = {i: [] for i in staff_ids}
+        if staff_ids:
+            marks = ",".join("?" * len(staff_ids))
+            rows = await self._db.reader.execute_fetchall(
+                "SELECT staff_id, start_utc, blocked_start_utc, blocked_end_utc FROM bookings "
+                f"WHERE staff_id IN ({marks}) AND status = 'confirmed' AND {_MEETS} "
+                "AND id IS NOT ?",
+                (*staff_ids, *_meets(to_epoch(start), to_epoch(end)), ignore_booking),
+            )
+            for staff_id, booking_start, blocked_start, blocked_end in rows:
+                spans[staff_id].append((blocked_start, blocked_end))
+                starts[staff_id].append(booking_start)
+        return BlockedTimes(spans=spans, starts=starts)
 
     async def history(self, booking_id: str) -> list[HistoryEntry]:
         """The booking's recorded changes, oldest first."""

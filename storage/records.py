@@ -117,18 +117,16 @@ class BookingRecord:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class BlockedWindow:
-    """The time a confirmed booking blocks for its staff member, buffers included.
+class BlockedTimes:
+    """The time confirmed bookings block, per staff member, buffers included.
 
-    Unlike the other records it keeps the stored whole POSIX seconds: availability reads
-    thousands of these per query and needs nothing else, and making datetimes of them cost
-    more than finding the free slots.
+    Unlike the other records it keeps the stored whole POSIX seconds, grouped by staff:
+    availability reads thousands of bookings per query and needs nothing else, and making
+    datetimes (or an object per booking) of them cost more than finding the free slots.
     """
 
-    staff_id: int
-    booking_id: str
-    start_second: int  # the appointment's own start
-    blocked: tuple[int, int]  # [blocked start, blocked end) in seconds
+    spans: dict[int, list[tuple[int, int]]]  # staff id -> [(blocked start, blocked end)]
+    starts: dict[int, list[int]]  # staff id -> the same bookings' own start times
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -29,7 +29,7 @@ or for "anyone available" (the union over staff), and `bench/availability.py` ti
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Hashable, Mapping
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from heapq import nsmallest
@@ -101,18 +101,14 @@ class StaffAgenda:
     time elsewhere (their calendars).
 
     `blocked` holds each existing booking's window, buffers included, as whole epoch seconds
-    ``(start, end)``, the way storage keeps it: availability reads thousands of them per
-    query, and turning each into datetimes and back cost more than finding the slots.
+    ``(start, end)`` with start < end, the way storage keeps it: availability reads
+    thousands of them per query, and turning each into datetimes and back cost more than
+    finding the slots. `find_free_slots` refuses a span with start >= end.
     """
 
     schedule: StaffSchedule
-    blocked: tuple[EpochSpan, ...] = ()
-    external_busy: tuple[Interval, ...] = ()
-
-    def __post_init__(self) -> None:
-        for start, end in self.blocked:
-            if not start < end:
-                raise ValueError(f"a blocked span needs start < end, got ({start}, {end})")
+    blocked: Sequence[EpochSpan] = ()
+    external_busy: Sequence[Interval] = ()
 
 
 class _DayGrid:
@@ -172,9 +168,12 @@ def _plan(
     )
 
 
-def _staff_slots(agenda: StaffAgenda, plan: _Plan) -> list[tuple[int, list[int]]]:
+def _staff_slots(agenda: StaffAgenda, plan: _Plan) -> dict[int, list[int]]:
     """Free slot starts (epoch seconds) per day index, for days that have any."""
     spans = list(agenda.blocked)
+    # Checked here rather than when the agenda is built: one pass over the spans fewer.
+    if any(start >= end for start, end in spans):
+        raise ValueError("a blocked span needs start < end")
     spans.extend(interval.epoch_span for interval in agenda.external_busy)
     spans.sort()
     lead, trail = plan.lead, plan.trail
@@ -187,7 +186,7 @@ def _staff_slots(agenda: StaffAgenda, plan: _Plan) -> list[tuple[int, list[int]]
     grid = plan.grid
     mids, plain, weekdays = grid.mids, grid.plain, grid.weekdays
     overrides, weekly = agenda.schedule.overrides, agenda.schedule.weekly.days
-    result: list[tuple[int, list[int]]] = []
+    result: dict[int, list[int]] = {}
     for index, day in enumerate(grid.days):
         ranges = overrides.get(day)
         if ranges is None:
@@ -222,7 +221,7 @@ def _staff_slots(agenda: StaffAgenda, plan: _Plan) -> list[tuple[int, list[int]]
                 else:  # inside a forbidden set: jump to the first grid point at/after its end
                     s -= ((s - f_high[j]) // step) * step
         if slots:
-            result.append((index, slots))
+            result[index] = slots
     return result
 
 
@@ -307,5 +306,5 @@ def find_free_slots(
     plan = _plan(service, policy, now, window)
     return FreeSlots(
         plan.grid,
-        {key: dict(_staff_slots(agenda, plan)) for key, agenda in staff.items()},
+        {key: _staff_slots(agenda, plan) for key, agenda in staff.items()},
     )

@@ -435,7 +435,12 @@ def test_value_validation() -> None:
     with pytest.raises(ValueError, match="overlapping"):
         StaffSchedule(WeeklyHours.from_mapping({}), {MONDAY: hours("09:00-11:00", "10:00-12:00")})
     with pytest.raises(ValueError, match="start < end"):
-        StaffAgenda(every_day("09:00-10:00"), ((1_800_000_000, 1_800_000_000),))
+        find_free_slots(
+            staff={1: StaffAgenda(every_day("09:00-10:00"), ((1_800_000_000, 1_800_000_000),))},
+            service=ServiceTiming(60 * MIN),
+            policy=BookingPolicy(TZ, 30 * MIN),
+            now=local(MONDAY, "00:00"),
+        )
 
 
 def test_many_staff_and_anyone_available() -> None:

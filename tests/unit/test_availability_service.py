@@ -13,7 +13,7 @@ from storage.bookings import Booked, BookingRepository
 from storage.catalog import CatalogRepository
 from storage.customers import CustomerRepository
 from storage.db import Database
-from storage.records import BlockedWindow, HoursRow, ServiceRecord, StaffHours
+from storage.records import BlockedTimes, HoursRow, ServiceRecord, StaffHours
 from storage.settings_store import SettingsRepository
 
 HOUR = timedelta(hours=1)
@@ -75,8 +75,8 @@ async def test_anyone_is_the_union_and_a_taken_start_is_gone(
 
 
 def test_compute_from_records() -> None:
-    """Windows and external busy block their staff member only; the booking being moved
-    blocks nothing; bookings are counted per local day."""
+    """Bookings and external busy time block their staff member only; bookings are counted
+    per local day."""
     business = BusinessSettings(
         timezone="Europe/Helsinki", horizon_days=2, min_notice=timedelta(0), slot_step=HOUR
     )
@@ -105,17 +105,15 @@ def test_compute_from_records() -> None:
         for i in (1, 2)
     }
 
-    def window(booking_id: str, staff_id: int, start: datetime) -> BlockedWindow:
-        """A one-hour booking with 30 minutes' buffer after it, as storage returns it."""
-        second = int(start.timestamp())
-        return BlockedWindow(
-            staff_id=staff_id,
-            booking_id=booking_id,
-            start_second=second,
-            blocked=(second, second + 90 * 60),
-        )
-
-    windows = [window("a", 1, nine), window("b", 2, nine + HOUR)]
+    nine_second = int(nine.timestamp())
+    # One-hour bookings with 30 minutes' buffer after them, as storage returns them.
+    booked = BlockedTimes(
+        spans={
+            1: [(nine_second, nine_second + 5400)],
+            2: [(nine_second + 3600, nine_second + 9000)],
+        },
+        starts={1: [nine_second], 2: [nine_second + 3600]},
+    )
     external = {2: [Interval(nine + 2 * HOUR, nine + 3 * HOUR)]}
     span = read_span(business, service, now, None)
     assert span.window is None
@@ -126,7 +124,7 @@ def test_compute_from_records() -> None:
         now=now,
         staff_ids=[1, 2],
         hours=hours,
-        windows=windows,
+        booked=booked,
         external=external,
     )
     local = {
@@ -145,9 +143,8 @@ def test_compute_from_records() -> None:
         now=now,
         staff_ids=[1],
         hours=hours,
-        windows=windows[:1],
+        booked=BlockedTimes(spans={1: []}, starts={1: []}),
         external={},
-        ignore_booking="a",
     )
     assert list(moving.free.on(monday)) == [nine, nine + HOUR, nine + 2 * HOUR]
     assert moving.free.days() == [monday]  # a one-day query offers that day only

@@ -131,14 +131,18 @@ async def test_queries_match_a_scan_of_every_booking(salon_db: Database) -> None
         first = ORIGIN + rng.randrange(-400 * 24, 40 * 24) * 60 * MIN
         last = first + rng.choice((1, 30, 60 * 24, 60 * 48, 60 * 24 * 30)) * MIN
         span = (seconds(first), seconds(last))
-        found = await repo.blocked_windows(ids, first, last)
-        expected = {
-            (b.staff_id, b.id, seconds(b.start), b.blocked)
-            for b in model
-            if b.staff_id in ids and meets(b, *span)
-        }
-        assert {(w.staff_id, w.booking_id, w.start_second, w.blocked) for w in found} == expected
-        assert len(found) == len(expected)
+        ignore = rng.choice([None, rng.choice(model).id])
+        found = await repo.blocked_times(ids, first, last, ignore_booking=ignore)
+        assert set(found.spans) == set(found.starts) == set(ids)
+        for staff_id in ids:
+            expected = sorted(
+                (seconds(b.start), b.blocked)
+                for b in model
+                if b.staff_id == staff_id and b.id != ignore and meets(b, *span)
+            )
+            assert sorted(zip(found.starts[staff_id], found.spans[staff_id], strict=True)) == (
+                expected
+            )
     for customer in customers:
         for offset in range(-3, 4):
             now = ORIGIN + offset * 9 * 60 * MIN
@@ -174,4 +178,5 @@ async def test_a_window_longer_than_the_bound_is_refused(salon_db: Database) -> 
     )
     with pytest.raises(ValueError, match="at most"):
         await repo.try_book(new, now=ORIGIN, actor="customer")
-    assert await repo.blocked_windows([staff.id], ORIGIN - timedelta(days=9), end) == []
+    nothing = await repo.blocked_times([staff.id], ORIGIN - timedelta(days=9), end)
+    assert nothing.spans == {staff.id: []}
