@@ -8,11 +8,16 @@ message a second inside one chat, short bursts allowed, then 429 with `retry_aft
 
 from __future__ import annotations
 
+import pytest
+
 from bot.app import BotRuntime
 from bot.config import Settings
 from tests.e2e.flows import HAIRCUT, confirm, reach_summary, say
 from tests.e2e.harness import buttons
 from tests.fakes.telegram import FakeTelegram
+
+# PTB's own limiter reads RetryAfter.retry_after, which warns about its future timedelta type.
+pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 
 
 def test_replies_have_no_overall_throttle_by_default() -> None:
