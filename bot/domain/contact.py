@@ -11,10 +11,11 @@ Exceptions::
      └── InvalidName
 
 E-mail checks are a pragmatic syntax check, not full RFC 5322: exactly one ``@``, no spaces
-or control characters, a dotted domain of letters, digits and hyphens (non-ASCII letters are
-allowed for internationalized domains), and the RFC 5321 size limits (local part 64 octets,
-domain 255 octets, whole address 254 octets). Only the domain is lowercased: the local part
-is case-sensitive by the standard.
+and no invisible characters (controls, zero-width and direction-override characters: an
+address must display as what it is), a dotted domain of letters, digits and hyphens
+(non-ASCII letters are allowed for internationalized domains), and the RFC 5321 size limits
+(local part 64 octets, domain 255 octets, whole address 254 octets). Only the domain is
+lowercased: the local part is case-sensitive by the standard.
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ def normalize_email(text: str) -> str:
     address = text.strip()
     if not address:
         raise InvalidEmail("Please enter an e-mail address.")
-    if any(ch.isspace() or _is_control(ch) for ch in address):
+    if any(ch.isspace() or _is_invisible(ch) for ch in address):
         raise InvalidEmail("An e-mail address cannot contain spaces or invisible characters.")
     if address.count("@") != 1:
         raise InvalidEmail("An e-mail address must contain exactly one @, like name@example.com.")
@@ -147,3 +148,9 @@ def _is_domain_label(label: str) -> bool:
 
 def _is_control(ch: str) -> bool:
     return unicodedata.category(ch) in ("Cc", "Cs")
+
+
+def _is_invisible(ch: str) -> bool:
+    """Controls, format characters (zero-width, bidi overrides and isolates, soft hyphen),
+    surrogates, private-use and unassigned code points: Unicode category C."""
+    return unicodedata.category(ch).startswith("C")

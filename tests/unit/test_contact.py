@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -89,6 +91,59 @@ def test_email_normalization_is_idempotent(local: str, labels: list[str], tld: s
     normalized = normalize_email(address)
     assert normalized == f"{local}@{address.split('@')[1].lower()}"
     assert normalize_email(normalized) == normalized
+
+
+# Characters that change how an address displays without being seen: zero-width space,
+# non-joiner and joiner, word joiner, byte order mark, soft hyphen, left-to-right and
+# right-to-left marks, the Arabic letter mark, bidi embeddings, overrides and isolates.
+INVISIBLE = [
+    "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", "\u200e", "\u200f",
+    "\u061c", "\u202a", "\u202b", "\u202c", "\u202d", "\u202e",
+    "\u2066", "\u2067", "\u2068", "\u2069",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("char", INVISIBLE)
+@pytest.mark.parametrize(
+    "where",
+    ["anna{}@example.com", "{}anna@example.com", "anna@exa{}mple.com", "anna@example.com{}"],
+)
+def test_emails_with_invisible_characters_are_refused(char: str, where: str) -> None:
+    with pytest.raises(InvalidEmail, match="invisible characters"):
+        normalize_email(where.format(char))
+
+
+@given(
+    local=st.from_regex(r"[A-Za-z0-9_+%-]{1,20}", fullmatch=True),
+    domain=st.from_regex(r"[a-z0-9]{1,10}\.[a-z]{2,6}", fullmatch=True),
+    invisible=st.characters(categories=["Cc", "Cf", "Co", "Cs", "Cn"]),
+    position=st.integers(min_value=0),
+)
+def test_any_invisible_character_anywhere_is_refused(
+    local: str, domain: str, invisible: str, position: int
+) -> None:
+    address = f"{local}@{domain}"
+    at = 1 + position % (len(address) - 1)  # inside: the ends are trimmed only of whitespace
+    with pytest.raises(InvalidEmail):
+        normalize_email(address[:at] + invisible + address[at:])
+
+
+# Any text, with format, private-use and unassigned characters drawn as often as all others.
+ANY_TEXT = st.text(
+    st.one_of(st.characters(), st.characters(categories=["Cf", "Co", "Cn"])),
+    min_size=1,
+    max_size=12,
+)
+
+
+@given(local=ANY_TEXT, label=ANY_TEXT)
+def test_an_accepted_email_shows_every_character_it_holds(local: str, label: str) -> None:
+    try:
+        address = normalize_email(f"{local}@{label}.example")
+    except InvalidEmail:
+        return
+    assert not any(unicodedata.category(ch).startswith(("C", "Z")) for ch in address)
+    assert normalize_email(address) == address
 
 
 @pytest.mark.parametrize(
