@@ -231,7 +231,10 @@ class StaffLinkService:
             return Refused("The sign-in response has no state; please start again from Telegram.")
         taken = await self.links.take_state(state_hash=token_hash(state), now=self.clock.now())
         if isinstance(taken, TokenRefused):
-            owner = await self.links.state_owner(token_hash(state))
+            # Only a state's first use may message its staff member (an expired state is
+            # used up by that first try): replaying a callback URL must not make the bot talk.
+            first_try = taken.reason == "expired"
+            owner = await self.links.state_owner(token_hash(state)) if first_try else None
             return Refused(
                 _STATE_REFUSALS[taken.reason] + " Please start again with /connect.", owner
             )

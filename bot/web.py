@@ -105,8 +105,7 @@ class WebServer:
 
     async def _telegram_update(self, request: web.Request) -> web.Response:
         assert self._telegram is not None
-        given = request.headers.get(SECRET_HEADER, "")
-        if not hmac.compare_digest(given.encode(), self._telegram.secret.encode()):
+        if not _same_secret(request.headers.get(SECRET_HEADER, ""), self._telegram.secret):
             log.warning("webhook request with a wrong or missing secret token refused")
             return web.json_response({"ok": False}, status=403)
         try:
@@ -159,3 +158,13 @@ class WebServer:
             await action
         except Exception:
             log.exception("could not message Telegram after the OAuth callback")
+
+
+def _same_secret(given: str, expected: str) -> bool:
+    """Constant-time comparison; a header that is not valid UTF-8 (aiohttp keeps its bytes
+    as surrogate escapes) is simply not the secret."""
+    try:
+        given_bytes = given.encode()
+    except UnicodeEncodeError:
+        return False
+    return hmac.compare_digest(given_bytes, expected.encode())
