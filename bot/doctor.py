@@ -2,13 +2,18 @@
 
 Settings (admins), redirect URI, encryption key, database, that a business is loaded (an
 active service and staff member), the Telegram token (its form, then getMe), Google
-endpoints, and for each staff member their Google connection, scopes and last error.
+endpoints, and for each staff member their Google connection, scopes and last error; and
+that `.env` and the database files are private to their owner.
 """
 
 from __future__ import annotations
 
+import os
+import shlex
+import stat
 from dataclasses import dataclass
 from ipaddress import ip_address
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -58,6 +63,33 @@ def check_redirect(settings: Settings) -> Check:
         f"OAuth redirect URI {uri} is not https",
         "set PUBLIC_BASE_URL to the https address of a reverse proxy in front of the bot",
     )
+
+
+def check_file_modes(settings: Settings, env_file: Path = Path(".env")) -> list[Check]:
+    """`.env` (bot token, encryption key) and the database with its -wal/-shm files (contacts,
+    encrypted Google tokens) must be readable by their owner only."""
+    if os.name != "posix":
+        return []
+    database = settings.database_path
+    paths = [env_file, database, *(database.with_name(database.name + s) for s in ("-wal", "-shm"))]
+    existing = [path for path in paths if path.is_file()]
+    checks = []
+    for path in existing:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if mode & 0o077:
+            checks.append(
+                Check(
+                    False,
+                    f"{path} can be read or changed by other users (mode {mode:03o}): it holds "
+                    + ("secrets" if path == env_file else "customers' details and tokens"),
+                    f"chmod 600 {shlex.quote(str(path))}",
+                )
+            )
+    if existing and not checks:
+        checks.append(
+            Check(True, f"{', '.join(str(p) for p in existing)}: readable by their owner only")
+        )
+    return checks
 
 
 async def check_database(settings: Settings) -> list[Check]:
@@ -249,6 +281,7 @@ async def run_doctor(settings: Settings) -> list[Check]:
                 "run `bookbot gen-key`",
             )
         )
+    checks += check_file_modes(settings)
     checks += await check_database(settings)
     checks.append(await check_telegram(settings))
     checks += await check_google_endpoints(settings)

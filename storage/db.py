@@ -3,11 +3,16 @@
 One writer connection serialises write transactions (`BEGIN IMMEDIATE`, so concurrent
 writers in other processes wait on the busy timeout instead of failing with "database is
 locked"), and one reader connection sees only committed data (WAL snapshot isolation).
+
+The database holds customers' contact details and encrypted Google tokens: a new file is
+created readable and writable by its owner only (0600), and SQLite gives its -wal and -shm
+files the database file's mode.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -15,6 +20,16 @@ from pathlib import Path
 import aiosqlite
 
 BUSY_TIMEOUT_MS = 10_000
+FILE_MODE = 0o600
+
+
+def _create_private(path: Path) -> None:
+    """Create the database file owner-only before SQLite opens it (an existing file is kept)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    except FileExistsError:
+        return
+    os.close(fd)
 
 
 async def _configure(conn: aiosqlite.Connection) -> None:
@@ -38,6 +53,7 @@ class Database:
     async def open(cls, path: Path) -> Database:
         """Open (creating if needed) the database file at `path`."""
         path.parent.mkdir(parents=True, exist_ok=True)
+        _create_private(path)
         writer = await aiosqlite.connect(path, isolation_level=None)
         await _configure(writer)
         reader = await aiosqlite.connect(path, isolation_level=None)
