@@ -3,11 +3,15 @@ webhook mode `/telegram` (updates from Telegram, checked against the secret toke
 
 The access log is off: the callback's query string carries the one-time code and state,
 which must never reach a log. Pages are short, escaped HTML with a link back to Telegram.
+Connections, request heads and bodies are bounded (`bot.web_limits`); responses name the
+server "bookbot", without versions.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -17,10 +21,14 @@ from typing import Any
 from aiohttp import web
 
 from bot.staff_link import Connected, Refused, StaffLinkService
+from bot.web_limits import ConnectionLimiter, WebLimits
 
 log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
+SERVER_NAME = "bookbot"
+# After answering a request whose body was not read, read and drop the rest this long.
+LINGERING_SECONDS = 2.0
 OnConnected = Callable[[Connected], Awaitable[None]]
 OnRefused = Callable[[Refused], Awaitable[None]]
 
@@ -67,6 +75,7 @@ class WebServer:
         on_connected: OnConnected,
         on_refused: OnRefused,
         telegram: TelegramWebhook | None = None,
+        limits: WebLimits | None = None,
     ) -> None:
         self._host = host
         self._port = port
@@ -74,9 +83,15 @@ class WebServer:
         self._bot_link = bot_link
         self._on_connected = on_connected
         self._on_refused = on_refused
+        self._limits = limits or WebLimits()
+        self.connections = ConnectionLimiter(self._limits)
         self._runner: web.AppRunner | None = None
+        self._server: asyncio.Server | None = None
         self.bound_port: int | None = None
-        self.app = web.Application()
+        self.app = web.Application(
+            middlewares=[self.connections.middleware], client_max_size=self._limits.max_body_bytes
+        )
+        self.app.on_response_prepare.append(_name_the_server)
         self.app.router.add_get("/healthz", self._healthz)
         self.app.router.add_get("/oauth2/callback", self._oauth_callback)
         self._telegram = telegram
@@ -85,20 +100,31 @@ class WebServer:
 
     async def start(self) -> None:
         """Bind and serve."""
-        self._runner = web.AppRunner(self.app, access_log=None)
+        self._runner = web.AppRunner(
+            self.app,
+            access_log=None,
+            keepalive_timeout=self._limits.keepalive_timeout,
+            lingering_time=LINGERING_SECONDS,
+        )
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self._host, self._port)
-        await site.start()
-        server = site._server
-        sockets = getattr(server, "sockets", None) or []
-        self.bound_port = sockets[0].getsockname()[1] if sockets else self._port
+        aiohttp_server = self._runner.server
+        assert aiohttp_server is not None
+        self._server = await asyncio.get_running_loop().create_server(
+            self.connections.protocol_factory(aiohttp_server), self._host, self._port
+        )
+        self.bound_port = self._server.sockets[0].getsockname()[1]
         log.info("web server listening on %s:%s", self._host, self.bound_port)
 
     async def stop(self) -> None:
-        """Stop serving."""
+        """Stop accepting, finish or close every connection, stop serving."""
+        if self._server is not None:
+            self._server.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        if self._server is not None:
+            await self._server.wait_closed()
+            self._server = None
 
     async def _healthz(self, request: web.Request) -> web.Response:
         return web.json_response({"ok": True})
@@ -108,8 +134,21 @@ class WebServer:
         if not _same_secret(request.headers.get(SECRET_HEADER, ""), self._telegram.secret):
             log.warning("webhook request with a wrong or missing secret token refused")
             return web.json_response({"ok": False}, status=403)
+        limits = self._limits
+        if (request.content_length or 0) > limits.max_body_bytes:
+            return web.json_response({"ok": False}, status=413)
         try:
-            data = await request.json()
+            async with asyncio.timeout(limits.body_timeout):
+                body = await request.read()
+        except TimeoutError:
+            log.warning("webhook request body not received within %ss", limits.body_timeout)
+            response = web.json_response({"ok": False}, status=408)
+            response.force_close()
+            return response
+        except web.HTTPRequestEntityTooLarge:
+            return web.json_response({"ok": False}, status=413)
+        try:
+            data = json.loads(body)
         except ValueError:
             return web.json_response({"ok": False}, status=400)
         if not isinstance(data, dict) or "update_id" not in data:
@@ -158,6 +197,11 @@ class WebServer:
             await action
         except Exception:
             log.exception("could not message Telegram after the OAuth callback")
+
+
+async def _name_the_server(request: web.Request, response: web.StreamResponse) -> None:
+    """aiohttp would send `Server: Python/3.x aiohttp/3.y`, naming versions to look up."""
+    response.headers["Server"] = SERVER_NAME
 
 
 def _same_secret(given: str, expected: str) -> bool:
