@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -12,6 +11,7 @@ from typing import TYPE_CHECKING
 from pydantic import ValidationError
 
 from bot.config import BOTFATHER_COPY_HINT, Settings, token_problem
+from bot.logging_setup import configure_logging, secrets_of
 
 if TYPE_CHECKING:
     from bot.setup_file import LoadResult
@@ -34,12 +34,6 @@ def _settings() -> Settings:
         ]
         message = "bookbot: invalid settings (.env or environment):\n" + "\n".join(lines)
         raise SystemExit(message) from None
-
-
-def _logging(level: str) -> None:
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
 
 
 async def _migrate(settings: Settings) -> str:
@@ -158,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     settings = _settings()
-    _logging(settings.log_level)
+    configure_logging(settings.log_level, secrets=secrets_of(settings))
     if args.command == "run":
         if settings.telegram_bot_token is None:
             print(BOTFATHER_HELP, file=sys.stderr)
