@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import aiohttp
 import pytest
 
 from bot.app import BotRuntime
@@ -180,3 +181,12 @@ async def test_a_secret_header_that_is_not_the_secret_is_403(
     assert status_line.startswith(b"HTTP/1.1 403 "), status_line
     ann = tg.user(904, first_name="Ann")
     assert "Pick a service" in (await say(tg, ann, "/start"))["text"]  # the bot carries on
+
+
+async def test_the_running_bot_names_no_server_version(webhook_bot: BotRuntime) -> None:
+    assert webhook_bot.web is not None and webhook_bot.web.bound_port is not None
+    base = f"http://127.0.0.1:{webhook_bot.web.bound_port}"
+    async with aiohttp.ClientSession() as browser:
+        for path in ("/healthz", "/oauth2/callback?state=x&error=access_denied", "/telegram"):
+            async with browser.get(base + path) as response:
+                assert response.headers.getall("Server") == ["bookbot"], path
