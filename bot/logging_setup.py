@@ -63,8 +63,9 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?<![0-9])[0-9]{5,}:[A-Za-z0-9_-]{30,}"), "<bot-token>"),
     # Google access tokens (ya29.) and refresh tokens (1//).
     (re.compile(r"\bya29\.[\w.-]+|(?<![\w/])1//[\w.-]+"), "<google-token>"),
-    # Staff invite deep-link payloads, in a t.me link or as typed after /start.
-    (re.compile(r"connect_[A-Za-z0-9_-]+"), "connect_" + REDACTED),
+    # Staff invite deep-link payloads (32 characters), in a t.me link or typed after /start;
+    # not names like connect_timeout.
+    (re.compile(r"connect_[A-Za-z0-9_-]{12,}"), "connect_" + REDACTED),
     # key=value in URLs and forms: ?state=...&code=...
     (re.compile(rf"(?<![\w-])((?:{_SECRET_KEYS})=)[^&\s'\"#]+", re.IGNORECASE), r"\1" + REDACTED),
     # 'key': 'value' and "key": "value" in reprs and JSON.

@@ -30,7 +30,10 @@ redactor = Redactor()
         (f"POST https://api.telegram.org/bot{TOKEN}/sendMessage", TOKEN),
         (f"https://api.telegram.org/file/bot{TOKEN}/photos/1.jpg", TOKEN),
         ("https://t.me/salon_bot?start=connect_Zx81-aB_cd9Qw", "Zx81-aB_cd9Qw"),
-        ("'text': '/start connect_Zx81aBcd9Qw'", "Zx81aBcd9Qw"),
+        (
+            "'text': '/start connect_Zx81aBcd9QwLmNoPq-rsTu_vWxYz0123'",
+            "Zx81aBcd9QwLmNoPq-rsTu_vWxYz0123",
+        ),
         ("GET /oauth2/callback?state=Qm9vaz1rZXk&code=4/0AbCdEf-gh HTTP/1.1", "Qm9vaz1rZXk"),
         ("GET /oauth2/callback?state=Qm9vaz1rZXk&code=4/0AbCdEf-gh HTTP/1.1", "4/0AbCdEf-gh"),
         ("{'state': 'Qm9vaz1rZXk', 'staff_id': 3}", "Qm9vaz1rZXk"),
@@ -60,6 +63,7 @@ def test_secrets_and_contacts_are_redacted(text: str, secret: str) -> None:
         "Tue 24 Nov 2026, 13:00 (Europe/Helsinki) · 45.00 EUR",
         "web server listening on 127.0.0.1:8080",
         "callback data d:1:0:20261124",
+        "AiohttpRequest(connect_timeout=5.0, read_timeout=5.0)",
     ],
 )
 def test_ids_times_and_ordinary_text_stay_readable(text: str) -> None:
@@ -116,13 +120,15 @@ def test_the_handler_filter_redacts_arguments_tracebacks_and_stacks(
     logger, stream = log_with_filter
     logger.debug("calling %s with %s", f"/bot{TOKEN}/getMe", {"email": "ann@example.org"})
     try:
-        raise ValueError(f"could not reach https://t.me/x?start=connect_Secret123 for {TOKEN}")
+        raise ValueError(
+            f"could not reach https://t.me/x?start=connect_Secret123Secret123Secret123 for {TOKEN}"
+        )
     except ValueError:
         logger.exception("failed for +358 40 123 4567")
     logger.warning("stack of %s", "ann@example.org", stack_info=True)
     logger.info("100%% sure: %d items", 3)
     text = stream.getvalue()
-    for secret in (TOKEN, "ann@example.org", "Secret123", "123 4567"):
+    for secret in (TOKEN, "ann@example.org", "Secret123Secret123", "123 4567"):
         assert secret not in text
     assert "calling /bot<redacted>/getMe" in text
     assert "ValueError: could not reach" in text and "Traceback" in text
