@@ -2,7 +2,8 @@
 by the same logging setup as `bookbot run`, takes a booking with a shared and a typed phone
 number and an e-mail address, an admin's /invite, a staff member's Google sign-in, /connect
 and /calendars; then no record holds the bot token, an invite payload, an OAuth state or code,
-a Google token or secret, a phone number or an e-mail address.
+a Google token or secret, a phone number or an e-mail address; with updates by long polling
+and by webhook.
 
 Two views of the same records: as they leave the loggers (a plain handler added before the
 bot's: what the libraries' own loggers let through, i.e. the fixes at the source), and as the
@@ -74,15 +75,18 @@ def restored_root_logger() -> Iterator[logging.Logger]:
     root.setLevel(level)
 
 
+@pytest.mark.parametrize("webhook", [False, True], ids=["long-polling", "webhook"])
 async def test_debug_log_holds_no_secret_and_no_contact(
     tg: FakeTelegram,
     google: FakeGoogle,
     db_path: Path,
     clock: ManualClock,
     restored_root_logger: logging.Logger,
+    webhook: bool,
 ) -> None:
     await load_business(db_path, SALON)
     settings = google_settings(tg, google, db_path, free_port())
+    settings = settings.model_copy(update={"telegram_webhook": webhook})
     google.register_redirect_uri(settings.oauth_redirect_uri)
     anna = google.add_account(STAFF_EMAIL, name="Anna")
     google.add_calendar(anna, "Personal")
@@ -124,6 +128,7 @@ async def test_debug_log_holds_no_secret_and_no_contact(
         assert "Where should new bookings go?" in picker["text"]
         again = await say(tg, staff, "/connect")
         states.append(query_of(consent_url_of(again))["state"])
+    assert bool(tg.calls("setWebhook")) == webhook
 
     never = [
         tg.token,
