@@ -27,7 +27,7 @@ def _create_private(path: Path) -> None:
     """Create the database file owner-only before SQLite opens it (an existing file is kept)."""
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
-    except FileExistsError:
+    except OSError:  # it exists, or SQLite will say why it cannot be created
         return
     os.close(fd)
 
