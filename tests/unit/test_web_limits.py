@@ -231,3 +231,20 @@ async def test_responses_do_not_name_the_server_version(path: str) -> None:
         browser.get(_url(server, path)) as response,
     ):
         assert response.headers.getall("Server") == ["bookbot"]
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"max_connections": 0},
+        {"max_body_bytes": 0},
+        {"header_timeout": 0},
+        {"keepalive_timeout": -1},
+        {"body_timeout": 0},
+    ],
+)
+def test_limits_that_would_refuse_everything_or_never_expire_are_refused(
+    bad: dict[str, float],
+) -> None:
+    with pytest.raises(ValueError, match=r"at least 1|must be positive"):
+        WebLimits(**bad)  # type: ignore[arg-type]
