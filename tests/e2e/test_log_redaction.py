@@ -14,14 +14,13 @@ from __future__ import annotations
 import io
 import logging
 from collections.abc import AsyncIterator, Iterator
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from bot.clock import ManualClock
 from bot.logging_setup import configure_logging, secrets_of
-from tests.conftest import MONDAY_MORNING, SALON
+from tests.conftest import SALON
 from tests.e2e.flows import WAIT, confirm, full_name, reach_step, reach_summary, say, tap
 from tests.e2e.google_harness import (
     consent_url_of,
@@ -35,12 +34,13 @@ from tests.e2e.google_harness import (
 from tests.e2e.harness import ADMIN_ID, load_business, running_bot
 from tests.fakes.google import FakeGoogle
 from tests.fakes.telegram import FakeTelegram
+from tests.week import TUESDAY
 
 SHARED_PHONE = "+358401234567"
 TYPED_PHONE = "+44 20 7946 0958"
 CUSTOMER_EMAIL = "ann.customer@example.org"
 STAFF_EMAIL = "anna.staff@example.com"
-TUESDAY = str((MONDAY_MORNING + timedelta(days=1)).day)  # the day button's label
+DAY = str(TUESDAY.day)  # the day button's label
 
 
 class _Records(logging.Handler):
@@ -101,10 +101,10 @@ async def test_debug_log_holds_no_secret_and_no_contact(
     states: list[str] = []
     async with running_bot(settings, clock):
         ann = tg.user(601, first_name="Ann")
-        await confirm(tg, ann, await reach_summary(tg, ann, day=TUESDAY, email=CUSTOMER_EMAIL))
+        await confirm(tg, ann, await reach_summary(tg, ann, day=DAY, email=CUSTOMER_EMAIL))
 
         bob = tg.user(602, first_name="Bob")
-        phone_prompt = await reach_step(tg, bob, "phone", day=TUESDAY, time="15:00")
+        phone_prompt = await reach_step(tg, bob, "phone", day=DAY, time="15:00")
         assert "phone" in phone_prompt["text"].lower()
         mark = tg.mark()
         await tg.send_text(bob, TYPED_PHONE)
