@@ -133,12 +133,13 @@ class AiohttpRequest(BaseRequest):
                 method, url, data=_body(request_data), timeout=timeout, proxy=self._proxy(url)
             ) as response:
                 return response.status, await response.read()
-        except aiohttp.ConnectionTimeoutError as err:
-            raise TimedOut(POOL_TIMEOUT_MESSAGE) from err
-        except TimeoutError as err:
-            raise TimedOut from err
+        # aiohttp's errors may quote the URL, whose path holds the bot token, and a logged
+        # traceback prints every chained cause: none is chained, or the message is cleaned.
+        except aiohttp.ConnectionTimeoutError:
+            raise TimedOut(POOL_TIMEOUT_MESSAGE) from None
+        except TimeoutError:
+            raise TimedOut from None
         except aiohttp.ClientError as err:
-            # Some aiohttp errors quote the URL, whose path holds the bot token.
             detail = str(err).replace(url, _origin(url) + "/…")
             raise NetworkError(f"aiohttp.{type(err).__name__}: {detail}") from None
 
