@@ -67,7 +67,7 @@ async def links(update: Update, context: BotContext) -> None:
     if not is_admin(update, context):
         await send(update, context, NOT_ADMIN)
         return
-    services = await context.services.booking.services()
+    services = await context.services.booking.active_services()
     if not services:
         await send(update, context, "No services yet: load them with bookbot load-config.")
         return

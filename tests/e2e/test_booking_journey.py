@@ -102,7 +102,7 @@ async def test_deep_link_opens_service_and_anyone_is_assigned(
     tg: FakeTelegram, bot: BotRuntime
 ) -> None:
     bob = tg.user(503, first_name="Bob")
-    services = await bot.services.booking.services()  # type: ignore[union-attr]
+    services = await bot.services.booking.active_services()  # type: ignore[union-attr]
     staff_screen = await say(tg, bob, f"/start svc_{services[0].id}")
     assert "Who would you like to see?" in staff_screen["text"]
     week = await tap(tg, bob, staff_screen, "✨ Anyone available")
