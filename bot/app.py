@@ -308,6 +308,7 @@ class BotRuntime:
                 bot_link=lambda: f"https://t.me/{app.bot.username}",
                 on_connected=self._on_connected,
                 on_refused=self._on_refused,
+                explain_refusal=notice_texts.refusal_text,
                 telegram=webhook,
             )
             self._runtime = Runtime(
@@ -348,7 +349,7 @@ class BotRuntime:
         staff = await self.services.booking.catalog.staff_member(outcome.staff_id)
         if staff is not None and staff.telegram_user_id is not None:
             await self._notify(
-                GoogleSignInFailed(staff_chat_id=staff.telegram_user_id, reason=outcome.message)
+                GoogleSignInFailed(staff_chat_id=staff.telegram_user_id, reason=outcome.reason)
             )
 
     async def stop(self) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Protocol
+from typing import Literal, Protocol
 
 from bot.availability import Availability, compute, read_span
 from bot.business import BusinessSettings
@@ -77,9 +77,9 @@ class SlotUnavailable:
 
 @dataclass(frozen=True, slots=True)
 class Unavailable:
-    """The service or staff member is no longer offered."""
+    """The service (or the staff member for it) is no longer offered."""
 
-    reason: str
+    what: Literal["service", "staff"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,10 +268,10 @@ class BookingService:
         """Book a slot now, re-checking availability; "anyone" picks the least busy staff."""
         service = await self.service(service_id)
         if service is None:
-            return Unavailable("This service is no longer offered.")
+            return Unavailable("service")
         staff = await self._candidates(service_id, staff_id)
         if not staff:
-            return Unavailable("This staff member no longer offers this service.")
+            return Unavailable("staff")
         if request_key is not None:
             earlier = await self.bookings.by_request_key(request_key)
             if earlier is not None:

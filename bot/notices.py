@@ -7,7 +7,10 @@ renders each into messages, and the composition root sends them through `bot.out
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from bot.staff_link import RefusalReason
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -24,7 +27,7 @@ class GoogleSignInFailed:
     """A staff member's Google sign-in did not complete."""
 
     staff_chat_id: int
-    reason: str
+    reason: RefusalReason
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Literal
 
 from bot.clock import Clock
 from bot.config import Settings
@@ -37,12 +38,35 @@ WRITABLE_ROLES = frozenset({"owner", "writer"})
 __all__ = ["GoogleNotConfigured", "NotConnected", "token_hash"]
 
 
-@dataclass(frozen=True, slots=True)
-class Refused:
-    """A request refused with a message for the user."""
+RefusalReason = Literal[
+    "no_such_staff",  # /invite: nobody of that name (`staff_names` lists who there is)
+    "several_staff",  # /invite: the name matches several staff members
+    "invite_unknown",
+    "invite_used",
+    "invite_expired",
+    "invite_taken",  # the Telegram account already belongs to another staff member
+    "google_off",  # GOOGLE_CLIENT_ID is not set
+    "no_state",
+    "state_unknown",
+    "state_used",
+    "state_expired",
+    "staff_gone",
+    "declined",  # the staff member said no on Google's consent screen
+    "google_problem",  # Google redirected back with another error
+    "no_code",
+    "exchange_failed",  # Google did not accept the code
+    "no_offline_access",  # no refresh token was granted
+]
 
-    message: str
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Refused:
+    """A request refused, and why (handlers/ and the web page say it in words)."""
+
+    reason: RefusalReason
     staff_id: int | None = None
+    query: str = ""
+    staff_names: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,17 +94,17 @@ class Connected:
     missing: list[str]
 
 
-_REFUSALS = {
-    "unknown": "This invite link is not valid. Please ask the admin for a new one.",
-    "used": "This invite link was already used. Please ask the admin for a new one.",
-    "expired": "This invite link has expired. Please ask the admin for a new one.",
-    "taken": "Your Telegram account is already linked to another staff member.",
+_INVITE_REFUSALS: dict[str, RefusalReason] = {
+    "unknown": "invite_unknown",
+    "used": "invite_used",
+    "expired": "invite_expired",
+    "taken": "invite_taken",
 }
-_STATE_REFUSALS = {
-    "unknown": "This sign-in link is not valid.",
-    "used": "This sign-in link was already used.",
-    "expired": "This sign-in link has expired (they last 10 minutes).",
-    "taken": "This sign-in link is not valid.",
+_STATE_REFUSALS: dict[str, RefusalReason] = {
+    "unknown": "state_unknown",
+    "used": "state_used",
+    "expired": "state_expired",
+    "taken": "state_unknown",
 }
 
 
@@ -115,10 +139,10 @@ class StaffLinkService:
         """A single-use deep link binding a Telegram account to the named staff member."""
         matches = await self.catalog.staff_by_name(staff_query)
         if not matches:
-            names = ", ".join(s.name for s in await self.catalog.all_staff() if s.active)
-            return Refused(f"No staff member called “{staff_query}”. Staff: {names or 'none yet'}.")
+            names = tuple(s.name for s in await self.catalog.all_staff() if s.active)
+            return Refused(reason="no_such_staff", query=staff_query, staff_names=names)
         if len(matches) > 1:
-            return Refused(f"Several staff members match “{staff_query}”; use their id instead.")
+            return Refused(reason="several_staff", query=staff_query)
         staff = matches[0]
         token = new_token(24)
         now = self.clock.now()
@@ -139,7 +163,7 @@ class StaffLinkService:
             token_hash=token_hash(token), telegram_user_id=telegram_user_id, now=self.clock.now()
         )
         if isinstance(result, TokenRefused):
-            return Refused(_REFUSALS[result.reason])
+            return Refused(reason=_INVITE_REFUSALS[result.reason])
         assert isinstance(result, InviteAccepted)
         staff = await self.catalog.staff_member(result.staff_id)
         assert staff is not None
@@ -160,43 +184,29 @@ class StaffLinkService:
     ) -> Connected | Refused:
         """Handle Google's redirect back: check state, exchange the code, store tokens."""
         if not self.accounts.enabled:
-            return Refused("Google sign-in is not set up on this bot.")
+            return Refused(reason="google_off")
         if not state:
-            return Refused("The sign-in response has no state; please start again from Telegram.")
+            return Refused(reason="no_state")
         taken = await self.links.take_state(state_hash=token_hash(state), now=self.clock.now())
         if isinstance(taken, TokenRefused):
             owner = await self.links.state_owner(token_hash(state))
-            return Refused(
-                _STATE_REFUSALS[taken.reason] + " Please start again with /connect.", owner
-            )
+            return Refused(reason=_STATE_REFUSALS[taken.reason], staff_id=owner)
         assert isinstance(taken, StateAccepted)
         staff = await self.catalog.staff_member(taken.staff_id)
         if staff is None:
-            return Refused("This staff member no longer exists.")
+            return Refused(reason="staff_gone")
         if error:
-            reason = (
-                "You declined access to Google Calendar."
-                if error == "access_denied"
-                else "Google reported a problem with the sign-in."
-            )
-            return Refused(f"{reason} Nothing was stored. Use /connect to try again.", staff.id)
+            declined = error == "access_denied"
+            return Refused(reason="declined" if declined else "google_problem", staff_id=staff.id)
         if not code:
-            return Refused("The sign-in response has no code. Use /connect to try again.", staff.id)
+            return Refused(reason="no_code", staff_id=staff.id)
         try:
             tokens = await self.accounts.exchange(code, taken.code_verifier)
         except GoogleError as err:
             log.warning("code exchange failed for staff %s: %s", staff.id, type(err).__name__)
-            return Refused(
-                "Google did not accept the sign-in (the code may have expired). Nothing was "
-                "stored. Use /connect to try again.",
-                staff.id,
-            )
+            return Refused(reason="exchange_failed", staff_id=staff.id)
         if tokens.refresh_token is None:
-            return Refused(
-                "Google did not grant offline access, so bookings could not sync later. "
-                "Use /connect to try again.",
-                staff.id,
-            )
+            return Refused(reason="no_offline_access", staff_id=staff.id)
         await self.accounts.save(staff.id, tokens)
         return Connected(staff, tokens.email, missing_features(set(tokens.scopes)))
 

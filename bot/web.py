@@ -66,6 +66,7 @@ class WebServer:
         bot_link: Callable[[], str],
         on_connected: OnConnected,
         on_refused: OnRefused,
+        explain_refusal: Callable[[Refused], str],
         telegram: TelegramWebhook | None = None,
     ) -> None:
         self._host = host
@@ -74,6 +75,7 @@ class WebServer:
         self._bot_link = bot_link
         self._on_connected = on_connected
         self._on_refused = on_refused
+        self._explain_refusal = explain_refusal
         self._runner: web.AppRunner | None = None
         self.bound_port: int | None = None
         self.app = web.Application()
@@ -141,7 +143,7 @@ class WebServer:
         if isinstance(outcome, Refused):
             log.info("OAuth callback refused (staff %s)", outcome.staff_id)
             await self._safely(self._on_refused(outcome))
-            return page("Not connected", outcome.message, back, status=400)
+            return page("Not connected", self._explain_refusal(outcome), back, status=400)
         log.info("Google connected for staff %s", outcome.staff.id)
         await self._safely(self._on_connected(outcome))
         body = f"Connected as {outcome.email}."

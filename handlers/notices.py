@@ -10,7 +10,40 @@ from html import escape
 
 from bot.notices import GoogleAccessLost, GoogleConnected, GoogleSignInFailed, Notice
 from bot.outbound import Button, OutboundMessage
+from bot.staff_link import RefusalReason, Refused
 from handlers import callbacks as cb
+
+_AGAIN = " Nothing was stored. Use /connect to try again."
+_NEW_INVITE = " Please ask the admin for a new one."
+_RESTART = " Please start again with /connect."
+_REFUSALS: dict[RefusalReason, str] = {
+    "invite_unknown": "This invite link is not valid." + _NEW_INVITE,
+    "invite_used": "This invite link was already used." + _NEW_INVITE,
+    "invite_expired": "This invite link has expired." + _NEW_INVITE,
+    "invite_taken": "Your Telegram account is already linked to another staff member.",
+    "google_off": "Google sign-in is not set up on this bot.",
+    "no_state": "The sign-in response has no state; please start again from Telegram.",
+    "state_unknown": "This sign-in link is not valid." + _RESTART,
+    "state_used": "This sign-in link was already used." + _RESTART,
+    "state_expired": "This sign-in link has expired (they last 10 minutes)." + _RESTART,
+    "staff_gone": "This staff member no longer exists.",
+    "declined": "You declined access to Google Calendar." + _AGAIN,
+    "google_problem": "Google reported a problem with the sign-in." + _AGAIN,
+    "no_code": "The sign-in response has no code. Use /connect to try again.",
+    "exchange_failed": "Google did not accept the sign-in (the code may have expired)." + _AGAIN,
+    "no_offline_access": "Google did not grant offline access, so bookings could not sync "
+    "later. Use /connect to try again.",
+}
+
+
+def refusal_text(refused: Refused) -> str:
+    """Why a staff-linking request was refused, in plain text (escape it for HTML)."""
+    if refused.reason == "no_such_staff":
+        names = ", ".join(refused.staff_names) or "none yet"
+        return f"No staff member called “{refused.query}”. Staff: {names}."
+    if refused.reason == "several_staff":
+        return f"Several staff members match “{refused.query}”; use their id instead."
+    return _REFUSALS[refused.reason]
 
 
 def render(notice: Notice) -> list[OutboundMessage]:
@@ -21,7 +54,8 @@ def render(notice: Notice) -> list[OutboundMessage]:
         return [
             OutboundMessage(
                 chat_id=notice.staff_chat_id,
-                html=f"❌ Google sign-in failed: {escape(notice.reason)}",
+                html="❌ Google sign-in failed: "
+                + escape(refusal_text(Refused(reason=notice.reason))),
             )
         ]
     return _access_lost(notice)

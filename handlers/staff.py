@@ -28,6 +28,7 @@ from handlers import callbacks as cb
 from handlers.common import answer, send, show
 from handlers.context import BotContext
 from handlers.keyboards import button
+from handlers.notices import refusal_text
 from storage.records import StaffRecord
 
 NOT_CONFIGURED = (
@@ -93,7 +94,7 @@ async def start_invite(update: Update, context: BotContext) -> None:
     token = (context.args or [""])[0].removeprefix(INVITE_PREFIX)
     result = await _links(context).accept_invite(token, user.id)
     if isinstance(result, Refused):
-        await send(update, context, escape(result.message))
+        await send(update, context, escape(refusal_text(result)))
         return
     assert isinstance(result, Linked)
     await _offer_consent(

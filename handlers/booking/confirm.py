@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from html import escape
 
 from telegram import InlineKeyboardMarkup, ReplyKeyboardRemove, Update
 
@@ -63,7 +62,11 @@ async def confirm(update: Update, context: BotContext) -> State:
         )
         return END
     assert isinstance(outcome, Unavailable)
-    await show(update, context, escape(outcome.reason))
+    gone = {
+        "service": "This service is no longer offered.",
+        "staff": "This staff member no longer offers this service.",
+    }
+    await show(update, context, gone[outcome.what])
     return await services_screen(update, context)
 
 
