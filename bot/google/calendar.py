@@ -41,7 +41,7 @@ from aiogoogle.sessions import aiohttp_session
 from bot.clock import Clock
 from bot.domain.timespan import Interval, merge, require_aware
 from bot.google import scopes as scope_names
-from bot.google.errors import AuthRevoked, Gone, GoogleError, NotFound, Transient, from_http
+from bot.google.errors import AuthRevoked, Gone, GoogleError, ResourceNotFound, Transient, from_http
 from bot.google.oauth import GrantedTokens, check_transport
 
 if TYPE_CHECKING:
@@ -211,7 +211,7 @@ class GoogleCalendar:
         for calendar in await self.list_calendars(tokens):
             if calendar.primary:
                 return calendar.id
-        raise NotFound("the account has no primary calendar in its calendar list")
+        raise ResourceNotFound("the account has no primary calendar in its calendar list")
 
     async def create_calendar(
         self, tokens: GrantedTokens, summary: str, time_zone: str
@@ -332,7 +332,7 @@ class GoogleCalendar:
                 eventId=event_id,
                 sendUpdates=send_updates,
             )
-        except (NotFound, Gone):
+        except (ResourceNotFound, Gone):
             return False
         return True
 
