@@ -17,7 +17,7 @@ from bot.config import Settings
 from bot.google.calendar import CalendarInfo
 from bot.google.errors import GoogleError
 from bot.google.scopes import missing_features
-from bot.google_accounts import GoogleAccounts, GoogleNotConfigured, NotConnected, token_hash
+from bot.google_accounts import GoogleAccounts, token_hash
 from bot.ids import new_token
 from storage.catalog import CatalogRepository
 from storage.records import StaffRecord
@@ -33,9 +33,6 @@ log = logging.getLogger(__name__)
 
 INVITE_PREFIX = "connect_"
 WRITABLE_ROLES = frozenset({"owner", "writer"})
-
-
-__all__ = ["GoogleNotConfigured", "NotConnected", "token_hash"]
 
 
 RefusalReason = Literal[

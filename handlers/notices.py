@@ -36,13 +36,24 @@ _REFUSALS: dict[RefusalReason, str] = {
 }
 
 
+# Bounds for what people typed or named, so every message stays far below Telegram's 4096
+# characters even after HTML escaping (which can make a text up to 5x longer).
+_QUERY_CHARS = 60
+_NAMES_CHARS = 600
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def refusal_text(refused: Refused) -> str:
     """Why a staff-linking request was refused, in plain text (escape it for HTML)."""
+    query = _clip(refused.query, _QUERY_CHARS)
     if refused.reason == "no_such_staff":
-        names = ", ".join(refused.staff_names) or "none yet"
-        return f"No staff member called “{refused.query}”. Staff: {names}."
+        names = _clip(", ".join(refused.staff_names), _NAMES_CHARS) or "none yet"
+        return f"No staff member called “{query}”. Staff: {names}."
     if refused.reason == "several_staff":
-        return f"Several staff members match “{refused.query}”; use their id instead."
+        return f"Several staff members match “{query}”; use their id instead."
     return _REFUSALS[refused.reason]
 
 
@@ -62,7 +73,7 @@ def render(notice: Notice) -> list[OutboundMessage]:
 
 
 def _connected(notice: GoogleConnected) -> OutboundMessage:
-    text = f"✅ Google Calendar connected as <b>{escape(notice.email)}</b>."
+    text = f"✅ Google Calendar connected as <b>{escape(_clip(notice.email, 320))}</b>."
     if notice.missing:
         text += (
             "\n\n⚠️ Some permissions were not granted, so these will not work:\n"
@@ -98,8 +109,8 @@ def _access_lost(notice: GoogleAccessLost) -> list[OutboundMessage]:
     messages += [
         OutboundMessage(
             chat_id=admin,
-            html=f"⚠️ {escape(notice.staff_name)}'s Google Calendar connection stopped "
-            f"working; {told}.",
+            html=f"⚠️ {escape(_clip(notice.staff_name, _QUERY_CHARS))}'s Google Calendar "
+            f"connection stopped working; {told}.",
         )
         for admin in notice.admin_chat_ids
     ]

@@ -15,15 +15,8 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot.google.calendar import CalendarInfo
 from bot.google.errors import GoogleError, InsufficientScope, Retryable
-from bot.staff_link import (
-    INVITE_PREFIX,
-    WRITABLE_ROLES,
-    GoogleNotConfigured,
-    Linked,
-    NotConnected,
-    Refused,
-    StaffLinkService,
-)
+from bot.google_accounts import GoogleNotConfigured, NotConnected
+from bot.staff_link import INVITE_PREFIX, WRITABLE_ROLES, Linked, Refused, StaffLinkService
 from handlers import callbacks as cb
 from handlers.common import answer, send, show
 from handlers.context import BotContext
