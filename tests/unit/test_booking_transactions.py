@@ -6,17 +6,21 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from pathlib import Path
 
 import aiosqlite
 import pytest
 
 from bot.booking import BookingService, SlotUnavailable
+from bot.business import BusinessSettings
 from bot.clock import ManualClock
+from bot.setup_file import SetupFileError, load_setup_file, read_setup_file
 from storage.bookings import Booked, BookingRepository, Changed, TooManyBookings
 from storage.db import Database
 from storage.outbox import OutboxRepository
 from storage.settings_store import SettingsRepository
 from storage.sync_state import PushChannel, SyncStateRepository
+from tests.conftest import SALON
 from tests.unit.test_booking_service import TUESDAY, at, contact, ids, make_service
 
 
@@ -192,3 +196,23 @@ async def test_sync_state_per_staff_calendar(salon_db: Database, clock: ManualCl
     assert cleared is not None and cleared.sync_token is None and cleared.channel_id is None
     await states.forget(anna)
     assert [s.staff_id for s in await states.all()] == [ben]
+
+
+async def test_cap_comes_from_the_setup_file(db: Database, tmp_path: Path) -> None:
+    text = SALON.read_text("utf-8")
+    assert "max_active_bookings" not in text
+    await load_setup_file(SALON, db, default_timezone="UTC")
+    stored = BusinessSettings.from_store(await SettingsRepository(db).all(), default_timezone="UTC")
+    assert stored.max_active_bookings == 5  # the default
+    capped = tmp_path / "capped.toml"
+    capped.write_text(text.replace("[business]\n", "[business]\nmax_active_bookings = 3\n", 1))
+    await load_setup_file(capped, db, default_timezone="UTC")
+    stored = BusinessSettings.from_store(await SettingsRepository(db).all(), default_timezone="UTC")
+    assert stored.max_active_bookings == 3
+    for bad in ("0", "101", '"many"'):
+        wrong = tmp_path / "wrong.toml"
+        wrong.write_text(
+            text.replace("[business]\n", f"[business]\nmax_active_bookings = {bad}\n", 1)
+        )
+        with pytest.raises(SetupFileError, match="max_active_bookings"):
+            read_setup_file(wrong)
