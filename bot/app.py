@@ -33,7 +33,7 @@ from bot.clock import Clock
 from bot.concurrency import PerChatUpdateProcessor
 from bot.config import Settings
 from bot.google_accounts import GoogleAccounts
-from bot.notices import GoogleConnected, GoogleSignInFailed, Notice
+from bot.notices import GoogleConnected, GoogleSignInFailed, Notice, Notices
 from bot.outbound import OutboundMessage
 from bot.persistence import SqlitePersistence
 from bot.runtime import Hooks, Part, Runtime
@@ -122,7 +122,7 @@ def build_services(
     settings: Settings,
     db: Database,
     clock: Clock,
-    notices: RenderedNotices,
+    notices: Notices,
     external_busy: ExternalBusy | None = None,
 ) -> Services:
     """Repositories and services over one database."""
