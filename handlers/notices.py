@@ -12,6 +12,7 @@ from bot.notices import GoogleAccessLost, GoogleConnected, GoogleSignInFailed, N
 from bot.outbound import Button, OutboundMessage
 from bot.staff_link import RefusalReason, Refused
 from handlers import callbacks as cb
+from handlers.limits import shorten
 
 _AGAIN = " Nothing was stored. Use /connect to try again."
 _NEW_INVITE = " Please ask the admin for a new one."
@@ -42,15 +43,11 @@ _QUERY_CHARS = 60
 _NAMES_CHARS = 600
 
 
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def refusal_text(refused: Refused) -> str:
     """Why a staff-linking request was refused, in plain text (escape it for HTML)."""
-    query = _clip(refused.query, _QUERY_CHARS)
+    query = shorten(refused.query, _QUERY_CHARS)
     if refused.reason == "no_such_staff":
-        names = _clip(", ".join(refused.staff_names), _NAMES_CHARS) or "none yet"
+        names = shorten(", ".join(refused.staff_names), _NAMES_CHARS) or "none yet"
         return f"No staff member called “{query}”. Staff: {names}."
     if refused.reason == "several_staff":
         return f"Several staff members match “{query}”; use their id instead."
@@ -73,7 +70,7 @@ def render(notice: Notice) -> list[OutboundMessage]:
 
 
 def _connected(notice: GoogleConnected) -> OutboundMessage:
-    text = f"✅ Google Calendar connected as <b>{escape(_clip(notice.email, 320))}</b>."
+    text = f"✅ Google Calendar connected as <b>{escape(shorten(notice.email, 320))}</b>."
     if notice.missing:
         text += (
             "\n\n⚠️ Some permissions were not granted, so these will not work:\n"
@@ -109,7 +106,7 @@ def _access_lost(notice: GoogleAccessLost) -> list[OutboundMessage]:
     messages += [
         OutboundMessage(
             chat_id=admin,
-            html=f"⚠️ {escape(_clip(notice.staff_name, _QUERY_CHARS))}'s Google Calendar "
+            html=f"⚠️ {escape(shorten(notice.staff_name, _QUERY_CHARS))}'s Google Calendar "
             f"connection stopped working; {told}.",
         )
         for admin in notice.admin_chat_ids

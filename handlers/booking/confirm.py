@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from telegram import InlineKeyboardMarkup, ReplyKeyboardRemove, Update
 
 from bot.booking import Contact, SlotUnavailable, Unavailable
