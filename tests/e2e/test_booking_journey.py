@@ -162,12 +162,12 @@ async def test_active_bookings_cap_is_refused_with_a_way_to_my_bookings(
         menu = await say(tg, ann, "/start")
         staff = await tap(tg, ann, menu, HAIRCUT)
         week = await tap(tg, ann, staff, "Anna")
-        slots = await tap(tg, ann, week, "24")
+        slots = await tap(tg, ann, week, str(TUESDAY.day))
         summary = await tap(tg, ann, slots, "14:00")
         refused = await tap(tg, ann, summary, "✅ Confirm booking")
         assert "You already have 1 upcoming booking," in refused["text"]
         listing = await tap(tg, ann, refused, "📋 My bookings")
-        assert "Tue 24 Nov 09:00 – Haircut with Anna" in listing["text"]
+        assert f"{short_day_and_time(TUESDAY, '09:00')} – Haircut with Anna" in listing["text"]
         assert runtime.db is not None
         async with runtime.db.reader.execute("SELECT count(*) FROM bookings") as cur:
             assert (await cur.fetchone())[0] == 1  # type: ignore[index]

@@ -11,6 +11,7 @@ from storage.bookings import Changed
 from storage.outbox import OutboxRepository
 from tests.e2e.flows import confirm, reach_summary, say, tap
 from tests.fakes.telegram import FakeTelegram
+from tests.week import TUESDAY, short_day_and_time
 
 
 async def test_google_changes_are_not_written_back(tg: FakeTelegram, bot: BotRuntime) -> None:
@@ -41,7 +42,7 @@ async def test_google_changes_are_not_written_back(tg: FakeTelegram, bot: BotRun
 
     listing = await say(tg, ann, "/mybookings")
     assert "10:00" in listing["text"]  # the customer sees Google's time
-    details = await tap(tg, ann, listing, "Tue 24 Nov 10:00 · Haircut")
+    details = await tap(tg, ann, listing, f"{short_day_and_time(TUESDAY, '10:00')} · Haircut")
     ask = await tap(tg, ann, details, "✖ Cancel booking")
     done = await tap(tg, ann, ask, "Yes, cancel it")
     assert "cancelled" in done["text"].lower()

@@ -21,7 +21,9 @@ from storage.outbox import OutboxRepository
 from storage.settings_store import SettingsRepository
 from storage.sync_state import PushChannel, SyncStateRepository
 from tests.conftest import SALON
-from tests.unit.test_booking_service import TUESDAY, at, contact, ids, make_service
+from tests.unit.test_booking_service import contact, ids, make_service
+from tests.week import TUESDAY, WEDNESDAY
+from tests.week import helsinki as at
 
 
 async def _count(db: Database, sql: str) -> int:
@@ -133,7 +135,7 @@ async def test_cap_holds_under_concurrent_bookings(salon_db: Database, clock: Ma
         contact=contact(1),
         service_id=(await ids(service))[0],
         staff_id=anna,
-        start=at(TUESDAY + timedelta(days=1), 9),
+        start=at(WEDNESDAY, 9),
         request_key=None,
     )
     assert isinstance(later, Booked)
