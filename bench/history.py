@@ -41,7 +41,7 @@ from storage.catalog import CatalogRepository
 from storage.customers import CustomerRepository
 from storage.db import Database
 from storage.migrate import migrate
-from storage.records import NewBooking
+from storage.records import CustomerDetails, NewBooking
 from storage.settings_store import SettingsRepository
 
 NOW = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)  # a Monday morning, 08:00 in Helsinki
@@ -76,7 +76,7 @@ async def open_studio(folder: Path, name: str) -> tuple[Database, BookingService
 async def write_history(service: BookingService, count: int, rng: random.Random) -> float:
     """`count` past bookings through the repository, newest day first; returns seconds."""
     began = time.perf_counter()
-    cut = (await service.services())[0]
+    cut = (await service.active_services())[0]
     staff = await service.staff_for(cut.id)
     tz = (await service.business()).tz
     customers = [
@@ -96,25 +96,27 @@ async def write_history(service: BookingService, count: int, rng: random.Random)
                 made = start - timedelta(days=rng.randint(1, 20))
                 new = NewBooking(
                     id=new_booking_id(),
-                    customer_id=customer.id,
-                    staff_id=member.id,
+                    customer=CustomerDetails(
+                        telegram_user_id=customer.telegram_user_id,
+                        name=customer.name,
+                        phone=None,
+                        email=None,
+                    ),
+                    staff_ids=(member.id,),
                     service_id=cut.id,
                     start=start,
                     end=start + cut.duration,
                     blocked_start=start - cut.buffer_before,
                     blocked_end=start + cut.duration + cut.buffer_after,
-                    customer_name=customer.name,
-                    customer_phone=None,
-                    customer_email=None,
                     price_minor=cut.price_minor,
                     currency=cut.currency,
                     request_key=None,
                 )
-                result = await service.bookings.try_book(new, now=made, actor="customer")
+                result = await service.bookings.try_book(new, now=made, origin="customer")
                 assert isinstance(result, Booked)
                 if rng.random() < 0.05:
                     await service.bookings.cancel(
-                        new.id, customer_id=None, now=made, actor="customer"
+                        new.id, customer_id=None, now=made, origin="customer"
                     )
                 written += 1
     return time.perf_counter() - began
@@ -132,7 +134,7 @@ async def one_round(
     service: BookingService, round_number: int, day: date, times: dict[str, list[float]]
 ) -> None:
     """The steps of one booking on one database, each timed."""
-    cut = (await service.services())[0]
+    cut = (await service.active_services())[0]
     staff = await service.staff_for(cut.id)
     seconds, _ = await timed(lambda: service.free_days(cut.id, None))
     times["day list, anyone"].append(seconds)

@@ -2,7 +2,9 @@
 
 `BotRuntime` runs everything inside the caller's event loop (the pattern PTB documents for
 running next to other asyncio servers), so the CLI, the end-to-end tests and the
-benchmarks all start the very same bot.
+benchmarks all start the very same bot. What runs is the list in `runtime_parts()`, started
+in order and stopped in reverse by `bot.runtime.Runtime`. This is the only module of `bot/`
+that imports `handlers/`.
 """
 
 from __future__ import annotations
@@ -26,15 +28,20 @@ from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes, Defaults
 
 from bot.booking import BookingService, ExternalBusy
+from bot.business import BusinessSettings
 from bot.clock import Clock
 from bot.concurrency import PerChatUpdateProcessor
 from bot.config import Settings
+from bot.google_accounts import GoogleAccounts
+from bot.notices import GoogleConnected, GoogleSignInFailed, Notice, Notices
+from bot.outbound import OutboundMessage
 from bot.persistence import SqlitePersistence
+from bot.runtime import Hooks, Part, Runtime
 from bot.services import Services
 from bot.staff_link import Connected, Refused, StaffLinkService
 from bot.telegram_http import AiohttpRequest
 from bot.web import TelegramWebhook, WebServer
-from handlers import staff as staff_handlers
+from handlers import notices as notice_texts
 from handlers.context import SERVICES_KEY, BotApplication, BotContext
 from handlers.registry import register_handlers
 from handlers.webhook import early_answer
@@ -66,41 +73,61 @@ class MissingTokenError(RuntimeError):
     """TELEGRAM_BOT_TOKEN is not set."""
 
 
-class TelegramMessenger:
-    """Sends messages from outside a handler (OAuth callback, token problems)."""
+class TelegramOutbound:
+    """`bot.outbound.Outbound` over PTB's Bot: the one sender of messages that are not replies."""
 
     def __init__(self) -> None:
         self.bot: Bot | None = None
 
-    async def send(
-        self, chat_id: int, html: str, *, url_button: tuple[str, str] | None = None
-    ) -> None:
-        """Send, logging (not raising) if Telegram refuses."""
+    async def send(self, message: OutboundMessage) -> bool:
+        """Send, logging (not raising) if Telegram refuses or the bot is not running."""
         if self.bot is None:
             log.warning("message dropped: the bot is not running")
-            return
+            return False
         markup = (
-            InlineKeyboardMarkup([[InlineKeyboardButton(url_button[0], url=url_button[1])]])
-            if url_button
+            InlineKeyboardMarkup(
+                [
+                    [
+                        InlineKeyboardButton(b.text, url=b.url, callback_data=b.callback_data)
+                        for b in row
+                    ]
+                    for row in message.buttons
+                ]
+            )
+            if message.buttons
             else None
         )
         try:
             await self.bot.send_message(
-                chat_id, html, parse_mode=ParseMode.HTML, reply_markup=markup
+                message.chat_id, message.html, parse_mode=ParseMode.HTML, reply_markup=markup
             )
         except TelegramError as err:
-            log.warning("could not message chat %s: %s", chat_id, err)
+            log.warning("could not message chat %s: %s", message.chat_id, err)
+            return False
+        return True
+
+
+class RenderedNotices:
+    """`bot.notices.Notices`: renders a notice with `handlers.notices` and sends it."""
+
+    def __init__(self, outbound: TelegramOutbound) -> None:
+        self._outbound = outbound
+
+    async def notify(self, notice: Notice) -> None:
+        for message in notice_texts.render(notice):
+            await self._outbound.send(message)
 
 
 def build_services(
     settings: Settings,
     db: Database,
     clock: Clock,
-    messenger: TelegramMessenger,
+    notices: Notices,
     external_busy: ExternalBusy | None = None,
 ) -> Services:
     """Repositories and services over one database."""
     catalog = CatalogRepository(db)
+    links = StaffLinkRepository(db)
     booking = BookingService(
         catalog=catalog,
         customers=CustomerRepository(db),
@@ -110,17 +137,25 @@ def build_services(
         default_timezone=settings.business_timezone,
         external_busy=external_busy,
     )
+    accounts = GoogleAccounts(
+        settings=settings, clock=clock, catalog=catalog, links=links, notices=notices
+    )
     staff_link = StaffLinkService(
+        settings=settings, clock=clock, catalog=catalog, links=links, accounts=accounts
+    )
+    return Services(
         settings=settings,
         clock=clock,
-        catalog=catalog,
-        links=StaffLinkRepository(db),
-        messenger=messenger,
+        db=db,
+        booking=booking,
+        google_accounts=accounts,
+        staff_link=staff_link,
     )
-    return Services(settings=settings, clock=clock, db=db, booking=booking, staff_link=staff_link)
 
 
-def build_application(settings: Settings, services: Services) -> BotApplication:
+def build_application(
+    settings: Settings, services: Services, business: BusinessSettings
+) -> BotApplication:
     """The PTB Application with persistence, per-chat serialisation and all handlers."""
     if settings.telegram_bot_token is None:
         raise MissingTokenError
@@ -134,7 +169,13 @@ def build_application(settings: Settings, services: Services) -> BotApplication:
         .context_types(ContextTypes(context=BotContext))
         .concurrent_updates(PerChatUpdateProcessor(512))
         .persistence(SqlitePersistence(PtbStore(services.db)))
-        .defaults(Defaults(tzinfo=settings.tz))
+        # Defaults(tzinfo) is the zone PTB gives the datetimes it returns (Message.date ...)
+        # and assumes for naive datetimes handed to it (JobQueue times, until_date). It is
+        # fixed here, from the business's stored zone at start; a zone changed while running
+        # (load-config, /settings) reaches it at the next start. Nothing of ours relies on
+        # it: services and handlers read the stored zone (BookingService.business()) on every
+        # update, and scheduled work must build aware datetimes from that stored zone too.
+        .defaults(Defaults(tzinfo=business.tz))
         .request(AiohttpRequest(pool_size=HTTP_POOL_SIZE, pool_timeout=30))
         .get_updates_request(AiohttpRequest())
         .rate_limiter(AIORateLimiter(overall_max_rate=rate, overall_time_period=1, max_retries=3))
@@ -147,6 +188,85 @@ def build_application(settings: Settings, services: Services) -> BotApplication:
     return app
 
 
+class TelegramApplication:
+    """The PTB Application: initialise, publish the command menu, start; stop and shut down."""
+
+    name = "telegram"
+
+    def __init__(self, app: BotApplication, outbound: TelegramOutbound) -> None:
+        self._app = app
+        self._outbound = outbound
+
+    async def start(self) -> None:
+        await self._app.initialize()
+        self._outbound.bot = self._app.bot
+        try:
+            await self._app.bot.set_my_commands(CUSTOMER_COMMANDS, scope=BotCommandScopeDefault())
+        except TelegramError as err:
+            log.warning("could not publish the command menu: %s", err)
+        await self._app.start()
+
+    async def stop(self) -> None:
+        self._outbound.bot = None
+        if self._app.running:
+            await self._app.stop()
+        await self._app.shutdown()
+
+
+class TelegramUpdates:
+    """Receiving updates: long polling, or (with a webhook) telling Telegram where to post."""
+
+    name = "telegram updates"
+
+    def __init__(
+        self, app: BotApplication, settings: Settings, webhook: TelegramWebhook | None
+    ) -> None:
+        self._app = app
+        self._settings = settings
+        self._webhook = webhook
+
+    async def start(self) -> None:
+        app = self._app
+        if self._webhook is not None:
+            await app.bot.set_webhook(
+                url=self._settings.webhook_url,
+                secret_token=self._webhook.secret,
+                allowed_updates=ALLOWED_UPDATES,
+                drop_pending_updates=False,
+            )
+            log.info("bookbot is running as @%s (webhook)", app.bot.username)
+            return
+        assert app.updater is not None
+        await app.updater.start_polling(
+            timeout=self._settings.telegram_poll_timeout,
+            poll_interval=0,
+            allowed_updates=ALLOWED_UPDATES,
+            drop_pending_updates=False,
+        )
+        log.info("bookbot is running as @%s (long polling)", app.bot.username)
+
+    async def stop(self) -> None:
+        if self._app.updater is not None and self._app.updater.running:
+            await self._app.updater.stop()
+
+
+def runtime_parts(
+    *,
+    services: Services,
+    app: BotApplication,
+    outbound: TelegramOutbound,
+    web: WebServer,
+    webhook: TelegramWebhook | None,
+) -> list[Part]:
+    """What runs while the bot runs, in start order (stopped in reverse)."""
+    return [
+        Hooks("google accounts", stop=services.google_accounts.close),
+        TelegramApplication(app, outbound),
+        web,
+        TelegramUpdates(app, services.settings, webhook),
+    ]
+
+
 class BotRuntime:
     """Starts and stops the whole bot inside the running event loop."""
 
@@ -157,54 +277,49 @@ class BotRuntime:
         self.app: BotApplication | None = None
         self.services: Services | None = None
         self.web: WebServer | None = None
+        self._runtime: Runtime | None = None
+        self._notices: RenderedNotices | None = None
 
     async def start(self) -> None:
-        """Open storage, migrate, start the Application, the web server, and poll."""
+        """Open and migrate storage, build the services and the Application, start the parts."""
         if self.settings.telegram_bot_token is None:
             raise MissingTokenError
         self.db = await Database.open(self.settings.database_path)
-        await migrate(self.db)
-        messenger = TelegramMessenger()
-        self.services = build_services(self.settings, self.db, self.clock, messenger)
-        self.app = app = build_application(self.settings, self.services)
-        messenger.bot = app.bot
-        await app.initialize()
-        await self._publish_commands()
-        webhook = None
-        if self.settings.telegram_webhook:
-            secret = self.settings.telegram_webhook_secret
-            webhook = TelegramWebhook(
-                secret=secret.get_secret_value() if secret else secrets.token_urlsafe(32),
-                receive=self._receive_update,
+        try:
+            await migrate(self.db)
+            outbound = TelegramOutbound()
+            self._notices = RenderedNotices(outbound)
+            self.services = services = build_services(
+                self.settings, self.db, self.clock, self._notices
             )
-        self.web = WebServer(
-            host=self.settings.web_host,
-            port=self.settings.web_port,
-            staff_link=self.services.staff_link,
-            bot_link=lambda: f"https://t.me/{app.bot.username}",
-            on_connected=self._on_connected,
-            on_refused=self._on_refused,
-            telegram=webhook,
-        )
-        await self.web.start()
-        await app.start()
-        if webhook is not None:
-            await app.bot.set_webhook(
-                url=self.settings.webhook_url,
-                secret_token=webhook.secret,
-                allowed_updates=ALLOWED_UPDATES,
-                drop_pending_updates=False,
+            business = await services.booking.business()
+            self.app = app = build_application(self.settings, services, business)
+            webhook = None
+            if self.settings.telegram_webhook:
+                secret = self.settings.telegram_webhook_secret
+                webhook = TelegramWebhook(
+                    secret=secret.get_secret_value() if secret else secrets.token_urlsafe(32),
+                    receive=self._receive_update,
+                )
+            self.web = WebServer(
+                host=self.settings.web_host,
+                port=self.settings.web_port,
+                staff_link=services.staff_link,
+                bot_link=lambda: f"https://t.me/{app.bot.username}",
+                on_connected=self._on_connected,
+                on_refused=self._on_refused,
+                explain_refusal=notice_texts.refusal_text,
+                telegram=webhook,
             )
-            log.info("bookbot is running as @%s (webhook)", app.bot.username)
-            return
-        assert app.updater is not None
-        await app.updater.start_polling(
-            timeout=self.settings.telegram_poll_timeout,
-            poll_interval=0,
-            allowed_updates=ALLOWED_UPDATES,
-            drop_pending_updates=False,
-        )
-        log.info("bookbot is running as @%s (long polling)", app.bot.username)
+            self._runtime = Runtime(
+                runtime_parts(
+                    services=services, app=app, outbound=outbound, web=self.web, webhook=webhook
+                )
+            )
+            await self._runtime.start()
+        except BaseException:
+            await self._close_storage()
+            raise
 
     async def _receive_update(self, data: dict[str, Any]) -> dict[str, Any] | None:
         """A webhook update: queue it, and answer a button press in the reply."""
@@ -214,41 +329,40 @@ class BotRuntime:
         await self.app.update_queue.put(update)
         return reply
 
+    async def _notify(self, notice: Notice) -> None:
+        if self._notices is not None:
+            await self._notices.notify(notice)
+
     async def _on_connected(self, outcome: Connected) -> None:
-        assert self.app is not None
-        await staff_handlers.announce_connected(self.app.bot, outcome)
+        chat = outcome.staff.telegram_user_id
+        if chat is not None:
+            await self._notify(
+                GoogleConnected(
+                    staff_chat_id=chat, email=outcome.email, missing=tuple(outcome.missing)
+                )
+            )
 
     async def _on_refused(self, outcome: Refused) -> None:
-        assert self.app is not None
         assert self.services is not None
         if outcome.staff_id is None:
             return
         staff = await self.services.booking.catalog.staff_member(outcome.staff_id)
         if staff is not None and staff.telegram_user_id is not None:
-            await staff_handlers.announce_refused(self.app.bot, staff.telegram_user_id, outcome)
-
-    async def _publish_commands(self) -> None:
-        assert self.app is not None
-        try:
-            await self.app.bot.set_my_commands(CUSTOMER_COMMANDS, scope=BotCommandScopeDefault())
-        except TelegramError as err:
-            log.warning("could not publish the command menu: %s", err)
+            await self._notify(
+                GoogleSignInFailed(staff_chat_id=staff.telegram_user_id, reason=outcome.reason)
+            )
 
     async def stop(self) -> None:
-        """Stop polling and the web server, flush persistence, close storage."""
-        if self.web is not None:
-            await self.web.stop()
-            self.web = None
-        if self.app is not None:
-            if self.app.updater is not None and self.app.updater.running:
-                await self.app.updater.stop()
-            if self.app.running:
-                await self.app.stop()
-            await self.app.shutdown()
-            self.app = None
-        if self.services is not None:
-            await self.services.staff_link.close()
-            self.services = None
+        """Stop the parts in reverse order, then close storage."""
+        if self._runtime is not None:
+            await self._runtime.stop()
+            self._runtime = None
+        self.web = None
+        self.app = None
+        await self._close_storage()
+
+    async def _close_storage(self) -> None:
+        self.services = None
         if self.db is not None:
             await self.db.close()
             self.db = None

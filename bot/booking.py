@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Protocol
+from typing import Literal, Protocol
 
 from bot.availability import Availability, compute, read_span
 from bot.business import BusinessSettings
@@ -23,14 +23,16 @@ from storage.bookings import (
     Booked,
     BookingRepository,
     Changed,
+    NoSuchBooking,
     NotActive,
-    NotFound,
     SlotTaken,
+    TooManyBookings,
 )
 from storage.catalog import CatalogRepository
 from storage.customers import CustomerRepository
 from storage.records import (
     BookingRecord,
+    CustomerDetails,
     CustomerRecord,
     NewBooking,
     ServiceRecord,
@@ -62,14 +64,8 @@ class NoExternalBusy:
         return {}
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Contact:
-    """What the customer told us about themselves."""
-
-    telegram_user_id: int
-    name: str
-    phone: str | None
-    email: str | None
+# What the customer told us about themselves (stored with the booking).
+Contact = CustomerDetails
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,9 +77,9 @@ class SlotUnavailable:
 
 @dataclass(frozen=True, slots=True)
 class Unavailable:
-    """The service or staff member is no longer offered."""
+    """The service (or the staff member for it) is no longer offered."""
 
-    reason: str
+    what: Literal["service", "staff"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,12 +90,12 @@ class TooLate:
 
 
 @dataclass(frozen=True, slots=True)
-class Missing:
+class UnknownBooking:
     """No such booking among the customer's own."""
 
 
-BookOutcome = Booked | AlreadyBooked | SlotUnavailable | Unavailable
-ChangeOutcome = Changed | SlotUnavailable | TooLate | Missing | NotActive
+BookOutcome = Booked | AlreadyBooked | SlotUnavailable | Unavailable | TooManyBookings
+ChangeOutcome = Changed | SlotUnavailable | TooLate | UnknownBooking | NotActive
 
 
 class BookingService:
@@ -140,7 +136,7 @@ class BookingService:
         process (changes made elsewhere, like `bookbot load-config`, show within CACHE_SECONDS)."""
         self._cache.clear()
 
-    async def services(self) -> list[ServiceRecord]:
+    async def active_services(self) -> list[ServiceRecord]:
         """Active services, in display order."""
         return await self._cache.get("services", self.catalog.active_services)
 
@@ -272,10 +268,10 @@ class BookingService:
         """Book a slot now, re-checking availability; "anyone" picks the least busy staff."""
         service = await self.service(service_id)
         if service is None:
-            return Unavailable("This service is no longer offered.")
+            return Unavailable("service")
         staff = await self._candidates(service_id, staff_id)
         if not staff:
-            return Unavailable("This staff member no longer offers this service.")
+            return Unavailable("staff")
         if request_key is not None:
             earlier = await self.bookings.by_request_key(request_key)
             if earlier is not None:
@@ -286,55 +282,35 @@ class BookingService:
         free_ids = set(found.free.staff_free_at(start))
         free_staff = [s for s in staff if s.id in free_ids]
         free_staff.sort(key=lambda s: (found.bookings_on(s.id, day), s.position, s.id))
-        customer = await self._remember(contact)
-        for member in free_staff:
+        if free_staff:
             result = await self.bookings.try_book(
-                self._new_booking(customer, service, member.id, start, request_key),
+                self._new_booking(contact, service, [s.id for s in free_staff], start, request_key),
                 now=self.clock.now(),
-                actor="customer",
+                origin="customer",
+                max_active=business.max_active_bookings,
             )
             if not isinstance(result, SlotTaken):
                 return result
         return SlotUnavailable(await self._nearest(service, staff, start))
 
-    async def _remember(self, contact: Contact) -> CustomerRecord:
-        """The customer record with these contact details (written only when they changed)."""
-        known = await self.customers.by_telegram_id(contact.telegram_user_id)
-        if known is not None and (known.name, known.phone, known.email) == (
-            contact.name,
-            contact.phone,
-            contact.email,
-        ):
-            return known
-        return await self.customers.save(
-            telegram_user_id=contact.telegram_user_id,
-            name=contact.name,
-            phone=contact.phone,
-            email=contact.email,
-            now=self.clock.now(),
-        )
-
     def _new_booking(
         self,
-        customer: CustomerRecord,
+        contact: Contact,
         service: ServiceRecord,
-        staff_id: int,
+        staff_ids: Sequence[int],
         start: datetime,
         request_key: str | None,
     ) -> NewBooking:
         end = start + service.duration
         return NewBooking(
             id=new_booking_id(),
-            customer_id=customer.id,
-            staff_id=staff_id,
+            customer=contact,
+            staff_ids=tuple(staff_ids),
             service_id=service.id,
             start=start,
             end=end,
             blocked_start=start - service.buffer_before,
             blocked_end=end + service.buffer_after,
-            customer_name=customer.name,
-            customer_phone=customer.phone,
-            customer_email=customer.email,
             price_minor=service.price_minor,
             currency=service.currency,
             request_key=request_key,
@@ -367,11 +343,11 @@ class BookingService:
 
     async def _changeable(
         self, telegram_user_id: int, booking_id: str
-    ) -> BookingRecord | Missing | NotActive | TooLate:
+    ) -> BookingRecord | UnknownBooking | NotActive | TooLate:
         """The user's own active booking if they may still change it, else why not."""
         booking = await self.own_booking(telegram_user_id, booking_id)
         if booking is None:
-            return Missing()
+            return UnknownBooking()
         if not booking.is_active:
             return NotActive(booking)
         too_late = await self.can_change(booking)
@@ -383,9 +359,9 @@ class BookingService:
         if not isinstance(booking, BookingRecord):
             return booking
         result = await self.bookings.cancel(
-            booking_id, customer_id=booking.customer_id, now=self.clock.now(), actor="customer"
+            booking_id, customer_id=booking.customer_id, now=self.clock.now(), origin="customer"
         )
-        return Missing() if isinstance(result, NotFound | SlotTaken) else result
+        return UnknownBooking() if isinstance(result, NoSuchBooking | SlotTaken) else result
 
     async def reschedule(
         self, telegram_user_id: int, booking_id: str, new_start: datetime
@@ -397,7 +373,7 @@ class BookingService:
         service = await self.catalog.service(booking.service_id)
         staff = await self.catalog.staff_member(booking.staff_id)
         if service is None or staff is None:
-            return Missing()
+            return UnknownBooking()
         business = await self.business()
         day = new_start.astimezone(business.tz).date()
         found = await self._availability(
@@ -413,12 +389,12 @@ class BookingService:
                 blocked_start=new_start - service.buffer_before,
                 blocked_end=end + service.buffer_after,
                 now=self.clock.now(),
-                actor="customer",
+                origin="customer",
             )
             if isinstance(result, Changed | NotActive):
                 return result
-            if isinstance(result, NotFound):
-                return Missing()
+            if isinstance(result, NoSuchBooking):
+                return UnknownBooking()
         return SlotUnavailable(
             await self._nearest(service, [staff], new_start, ignore_booking=booking_id)
         )

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 ContactField = Literal["no", "optional", "required"]
 _CONTACT_CHOICES = ("no", "optional", "required")
+MAX_ACTIVE_BOOKINGS_LIMIT = 100
 
 # Every number has a bound, so no date arithmetic downstream can overflow.
 MAX_HORIZON_DAYS = 366
@@ -34,6 +35,8 @@ class BusinessSettings:
     cancellation_cutoff: timedelta = field(default=timedelta(hours=24))
     ask_phone: ContactField = "optional"
     ask_email: ContactField = "optional"
+    # Upcoming bookings one customer may hold at once, so one account cannot hoard the calendar.
+    max_active_bookings: int = 5
 
     def __post_init__(self) -> None:
         ZoneInfo(self.timezone)
@@ -51,6 +54,10 @@ class BusinessSettings:
             )
         if self.cancellation_cutoff > timedelta(days=MAX_HORIZON_DAYS):
             raise ValueError(f"cancellation cutoff must be at most {MAX_HORIZON_DAYS} days")
+        if not 1 <= self.max_active_bookings <= MAX_ACTIVE_BOOKINGS_LIMIT:
+            raise ValueError(
+                f"max_active_bookings must be between 1 and {MAX_ACTIVE_BOOKINGS_LIMIT}"
+            )
         if self.ask_phone not in _CONTACT_CHOICES or self.ask_email not in _CONTACT_CHOICES:
             raise ValueError(f"ask_phone/ask_email must be one of {_CONTACT_CHOICES}")
 

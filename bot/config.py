@@ -157,11 +157,6 @@ class Settings(BaseSettings):
         return self
 
     @property
-    def tz(self) -> ZoneInfo:
-        """The business time zone."""
-        return ZoneInfo(self.business_timezone)
-
-    @property
     def google_enabled(self) -> bool:
         """Whether Google Calendar integration is configured."""
         return bool(self.google_client_id)

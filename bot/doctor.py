@@ -20,9 +20,11 @@ import aiohttp
 from telegram import Bot
 from telegram.error import InvalidToken, TelegramError
 
+from bot.clock import SystemClock
 from bot.config import BOTFATHER_COPY_HINT, Settings, token_problem
 from bot.crypto import check_key
-from bot.google.scopes import missing_features
+from bot.google_accounts import GoogleAccounts
+from bot.notices import NoNotices
 from bot.telegram_http import AiohttpRequest
 from storage.catalog import CatalogRepository
 from storage.db import Database
@@ -164,12 +166,19 @@ def check_admins(settings: Settings) -> Check:
 async def _staff_checks(settings: Settings, db: Database) -> list[Check]:
     if not settings.google_enabled:
         return []
-    links = StaffLinkRepository(db)
+    catalog = CatalogRepository(db)
+    accounts = GoogleAccounts(
+        settings=settings,
+        clock=SystemClock(),
+        catalog=catalog,
+        links=StaffLinkRepository(db),
+        notices=NoNotices(),
+    )
     checks = []
-    for staff in await CatalogRepository(db).all_staff():
+    for staff in await catalog.all_staff():
         if not staff.active:
             continue
-        account = await links.account(staff.id)
+        account = await accounts.status(staff.id)
         if staff.telegram_user_id is None:
             checks.append(
                 Check(False, f"{staff.name}: not linked to Telegram", f"/invite {staff.name}")
@@ -181,7 +190,7 @@ async def _staff_checks(settings: Settings, db: Database) -> list[Check]:
                 Check(False, f"{staff.name}: Google {status}", "they send /connect to the bot")
             )
             continue
-        missing = missing_features(account.scopes)
+        missing = account.missing
         granted = ", ".join(sorted(scope.rsplit("/", 1)[-1] for scope in account.scopes))
         what = f"{staff.name}: Google connected as {account.email} (granted: {granted})"
         if missing:

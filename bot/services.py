@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from bot.booking import BookingService
 from bot.clock import Clock
 from bot.config import Settings
+from bot.google_accounts import GoogleAccounts
 from bot.staff_link import StaffLinkService
 from storage.db import Database
 
@@ -19,4 +20,5 @@ class Services:
     clock: Clock
     db: Database
     booking: BookingService
+    google_accounts: GoogleAccounts
     staff_link: StaffLinkService

@@ -32,7 +32,7 @@ from pydantic import (
     model_validator,
 )
 
-from bot.business import MAX_HORIZON_DAYS, BusinessSettings
+from bot.business import MAX_ACTIVE_BOOKINGS_LIMIT, MAX_HORIZON_DAYS, BusinessSettings
 from bot.domain.money import InvalidPrice, check_currency, format_money, max_minor, parse_price
 from storage.catalog import CatalogChanges, CatalogRepository, KindChanges, ServiceSpec, StaffSpec
 from storage.db import Database
@@ -113,6 +113,7 @@ class BusinessSection(_Strict):
     )
     ask_phone: Literal["no", "optional", "required"] = "optional"
     ask_email: Literal["no", "optional", "required"] = "optional"
+    max_active_bookings: int = Field(default=5, ge=1, le=MAX_ACTIVE_BOOKINGS_LIMIT)
 
     @field_validator("timezone")
     @classmethod
@@ -287,6 +288,7 @@ def _business(section: BusinessSection, default_timezone: str) -> BusinessSettin
             cancellation_cutoff=timedelta(hours=section.cancellation_cutoff_hours),
             ask_phone=section.ask_phone,
             ask_email=section.ask_email,
+            max_active_bookings=section.max_active_bookings,
         )
     except Exception as err:
         raise SetupFileError(f"business: {err}") from err

@@ -74,6 +74,7 @@ class WebServer:
         bot_link: Callable[[], str],
         on_connected: OnConnected,
         on_refused: OnRefused,
+        explain_refusal: Callable[[Refused], str],
         telegram: TelegramWebhook | None = None,
         limits: WebLimits | None = None,
     ) -> None:
@@ -83,6 +84,7 @@ class WebServer:
         self._bot_link = bot_link
         self._on_connected = on_connected
         self._on_refused = on_refused
+        self._explain_refusal = explain_refusal
         self._limits = limits or WebLimits()
         self.connections = ConnectionLimiter(self._limits)
         self._runner: web.AppRunner | None = None
@@ -179,7 +181,7 @@ class WebServer:
         if isinstance(outcome, Refused):
             log.info("OAuth callback refused (staff %s)", outcome.staff_id)
             await self._safely(self._on_refused(outcome))
-            return page("Not connected", outcome.message, back, status=400)
+            return page("Not connected", self._explain_refusal(outcome), back, status=400)
         log.info("Google connected for staff %s", outcome.staff.id)
         await self._safely(self._on_connected(outcome))
         body = f"Connected as {outcome.email}."

@@ -16,6 +16,7 @@ from handlers.booking import SERVICE_PAYLOAD
 from handlers.common import send
 from handlers.context import BotContext
 from handlers.limits import MAX_MESSAGE, shorten, visible_len
+from handlers.notices import refusal_text
 
 NOT_ADMIN = "This command is only for the bot's admins."
 NAME_LIMIT = 100
@@ -49,7 +50,7 @@ async def invite(update: Update, context: BotContext) -> None:
         staff_query=query, admin_id=user.id, bot_username=context.bot.username
     )
     if isinstance(result, Refused):
-        await send(update, context, escape(shorten(result.message, MAX_MESSAGE // 2)))
+        await send(update, context, escape(shorten(refusal_text(result), MAX_MESSAGE // 2)))
         return
     days = result.expires_in.days
     name = escape(shorten(result.staff.name, NAME_LIMIT))
@@ -67,7 +68,7 @@ async def links(update: Update, context: BotContext) -> None:
     if not is_admin(update, context):
         await send(update, context, NOT_ADMIN)
         return
-    services = await context.services.booking.services()
+    services = await context.services.booking.active_services()
     if not services:
         await send(update, context, "No services yet: load them with bookbot load-config.")
         return

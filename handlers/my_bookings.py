@@ -13,7 +13,7 @@ from typing import Any
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.booking import Missing, SlotUnavailable, TooLate
+from bot.booking import SlotUnavailable, TooLate, UnknownBooking
 from handlers import callbacks as cb
 from handlers import render
 from handlers.common import answer, show
@@ -169,7 +169,7 @@ async def _report_change(
     elif isinstance(outcome, NotActive):
         await show(update, context, "That booking was already cancelled.", menu_keyboard())
     else:
-        assert isinstance(outcome, Missing | SlotUnavailable)
+        assert isinstance(outcome, UnknownBooking | SlotUnavailable)
         await show(update, context, "That booking is not in your list.", menu_keyboard())
 
 

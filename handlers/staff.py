@@ -10,26 +10,18 @@ import secrets
 from html import escape
 from typing import Any
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ParseMode
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot.google.calendar import CalendarInfo
-from bot.staff_link import (
-    INVITE_PREFIX,
-    WRITABLE_ROLES,
-    Connected,
-    GoogleNotConfigured,
-    GoogleUnavailable,
-    Linked,
-    NeedsReconnect,
-    Refused,
-    StaffLinkService,
-)
+from bot.google.errors import GoogleError, InsufficientScope, Retryable
+from bot.google_accounts import GoogleNotConfigured, NotConnected
+from bot.staff_link import INVITE_PREFIX, WRITABLE_ROLES, Linked, Refused, StaffLinkService
 from handlers import callbacks as cb
 from handlers.common import answer, send, show
 from handlers.context import BotContext
 from handlers.keyboards import button
+from handlers.notices import refusal_text
 from storage.records import StaffRecord
 
 NOT_CONFIGURED = (
@@ -39,6 +31,18 @@ NOT_CONFIGURED = (
 NOT_STAFF = (
     "This command is for staff members. If you work here, ask the admin for your invite link."
 )
+
+
+def google_failure(err: GoogleError) -> str:
+    """What to tell a staff member when Google refused or failed a call."""
+    if isinstance(err, InsufficientScope):
+        return (
+            "Google did not grant the permission this needs. Send /connect and allow every "
+            "Google Calendar permission on the consent screen."
+        )
+    if isinstance(err, Retryable):
+        return "Google Calendar is busy or unavailable right now. Please try again soon."
+    return "Google Calendar refused the request. Please try again, or /connect again."
 
 
 def _links(context: BotContext) -> StaffLinkService:
@@ -83,7 +87,7 @@ async def start_invite(update: Update, context: BotContext) -> None:
     token = (context.args or [""])[0].removeprefix(INVITE_PREFIX)
     result = await _links(context).accept_invite(token, user.id)
     if isinstance(result, Refused):
-        await send(update, context, escape(result.message))
+        await send(update, context, escape(refusal_text(result)))
         return
     assert isinstance(result, Linked)
     await _offer_consent(
@@ -142,11 +146,11 @@ async def calendars(update: Update, context: BotContext) -> None:
         return
     try:
         found = await links.list_calendars(staff.id)
-    except NeedsReconnect:
+    except NotConnected:
         await _offer_consent(update, context, staff, "Your Google account is not connected.")
         return
-    except GoogleUnavailable as err:
-        await send(update, context, f"⚠️ {escape(str(err))}")
+    except GoogleError as err:
+        await send(update, context, f"⚠️ {escape(google_failure(err))}")
         return
     picker = _picker(context)
     picker.clear()
@@ -240,11 +244,11 @@ async def new_destination(update: Update, context: BotContext) -> None:
         created = await _links(context).create_dedicated_calendar(
             staff.id, business.name, business.timezone
         )
-    except NeedsReconnect:
+    except NotConnected:
         await _offer_consent(update, context, staff, "Your Google account is not connected.")
         return
-    except GoogleUnavailable as err:
-        await send(update, context, f"⚠️ {escape(str(err))}")
+    except GoogleError as err:
+        await send(update, context, f"⚠️ {escape(google_failure(err))}")
         return
     picker["items"].append(
         {
@@ -319,34 +323,6 @@ async def save_calendars(update: Update, context: BotContext) -> None:
         context,
         f"💾 Saved. Bookings go to <b>{escape(destination.summary)}</b>; busy time comes from: "
         f"{names}.\nChange this any time with /calendars.",
-    )
-
-
-async def announce_connected(bot: Bot, outcome: Connected) -> None:
-    """After the OAuth callback: tell the staff member and offer the calendar picker."""
-    chat = outcome.staff.telegram_user_id
-    if chat is None:
-        return
-    text = f"✅ Google Calendar connected as <b>{escape(outcome.email)}</b>."
-    if outcome.missing:
-        text += (
-            "\n\n⚠️ Some permissions were not granted, so these will not work:\n"
-            + "\n".join(f"• {escape(m)}" for m in outcome.missing)
-            + "\nSend /connect to grant them."
-        )
-    text += "\n\nNext: choose where bookings go and which calendars block your time."
-    await bot.send_message(
-        chat,
-        text,
-        parse_mode=ParseMode.HTML,
-        reply_markup=InlineKeyboardMarkup([[button("📅 Choose calendars", cb.CalStart())]]),
-    )
-
-
-async def announce_refused(bot: Bot, chat_id: int, outcome: Refused) -> None:
-    """After a failed OAuth callback: tell the staff member why."""
-    await bot.send_message(
-        chat_id, f"❌ Google sign-in failed: {escape(outcome.message)}", parse_mode=ParseMode.HTML
     )
 
 

@@ -1,8 +1,11 @@
 """Bookings: the overlap-checked insert, reschedule and cancel, each with history and outbox.
 
-Every change runs in one write transaction (`BEGIN IMMEDIATE`) that checks the staff
-member's blocked windows, writes the booking, a history row and an outbox row together:
-either all of it is stored or none of it, and two writers can never book the same time.
+Every use case runs in one write transaction (`BEGIN IMMEDIATE`): booking remembers the
+customer, checks their active-bookings cap and the staff member's blocked windows, and
+writes the booking, a history row and the outbox row (through `storage.outbox.enqueue`)
+together. Either all of it is stored or none of it, and two writers can never book the same
+time nor push a customer past the cap. Each change records its origin; a change that came
+from Google queues no write back to Google.
 """
 
 from __future__ import annotations
@@ -13,11 +16,14 @@ from datetime import datetime
 
 import aiosqlite
 
+from storage.customers import remember_customer
 from storage.db import Database
+from storage.outbox import OutboxRepository, enqueue
 from storage.records import (
     BlockedTimes,
     BookingRecord,
     NewBooking,
+    Origin,
     from_epoch,
     to_epoch,
 )
@@ -66,6 +72,8 @@ def _booking(row: aiosqlite.Row) -> BookingRecord:
         sequence=row["sequence"],
         created_at=from_epoch(row["created_at"]),
         updated_at=from_epoch(row["updated_at"]),
+        event_calendar_id=row["event_calendar_id"],
+        event_etag=row["event_etag"],
     )
 
 
@@ -89,8 +97,15 @@ class SlotTaken:
 
 
 @dataclass(frozen=True, slots=True)
-class NotFound:
-    """No such booking for this customer."""
+class TooManyBookings:
+    """The customer already holds the most active bookings one customer may hold."""
+
+    limit: int
+
+
+@dataclass(frozen=True, slots=True)
+class NoSuchBooking:
+    """No such booking (or not this customer's)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,8 +123,8 @@ class Changed:
     previous: BookingRecord
 
 
-BookResult = Booked | AlreadyBooked | SlotTaken
-ChangeResult = Changed | SlotTaken | NotFound | NotActive
+BookResult = Booked | AlreadyBooked | SlotTaken | TooManyBookings
+ChangeResult = Changed | SlotTaken | NoSuchBooking | NotActive
 
 
 async def _fetch(conn: aiosqlite.Connection, booking_id: str) -> BookingRecord | None:
@@ -146,19 +161,19 @@ async def _history(
     tx: aiosqlite.Connection,
     booking_id: str,
     now: datetime,
-    actor: str,
+    origin: Origin,
     action: str,
     old_start: datetime | None,
     new_start: datetime | None,
     note: str = "",
 ) -> None:
     await tx.execute(
-        "INSERT INTO booking_history (booking_id, at_utc, actor, action, old_start_utc, "
+        "INSERT INTO booking_history (booking_id, at_utc, origin, action, old_start_utc, "
         "new_start_utc, note) VALUES (?, ?, ?, ?, ?, ?, ?)",
         (
             booking_id,
             to_epoch(now),
-            actor,
+            origin,
             action,
             to_epoch(old_start) if old_start else None,
             to_epoch(new_start) if new_start else None,
@@ -167,12 +182,16 @@ async def _history(
     )
 
 
-async def _outbox(tx: aiosqlite.Connection, booking_id: str, action: str, now: datetime) -> None:
-    stamp = to_epoch(now)
-    await tx.execute(
-        "INSERT INTO outbox (booking_id, action, created_at, next_attempt_at) VALUES (?, ?, ?, ?)",
-        (booking_id, action, stamp, stamp),
+async def _active_count(tx: aiosqlite.Connection, telegram_user_id: int, now: datetime) -> int:
+    """Confirmed bookings of the customer that have not ended yet."""
+    rows = list(
+        await tx.execute_fetchall(
+            "SELECT count(*) FROM bookings b JOIN customers c ON c.id = b.customer_id "
+            "WHERE c.telegram_user_id = ? AND b.status = 'confirmed' AND b.end_utc > ?",
+            (telegram_user_id, to_epoch(now)),
+        )
     )
+    return int(rows[0][0])
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -180,7 +199,7 @@ class HistoryEntry:
     """One recorded change of a booking."""
 
     at: datetime
-    actor: str
+    origin: Origin
     action: str
     old_start: datetime | None
     new_start: datetime | None
@@ -193,8 +212,13 @@ class BookingRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def try_book(self, new: NewBooking, *, now: datetime, actor: str) -> BookResult:
-        """Insert a booking unless its blocked window overlaps another confirmed booking."""
+    async def try_book(
+        self, new: NewBooking, *, now: datetime, origin: Origin, max_active: int | None = None
+    ) -> BookResult:
+        """In one transaction: remember the customer and store the booking for the first of
+        `new.staff_ids` whose blocked window overlaps no confirmed booking, unless the same
+        request was stored before or the customer already holds `max_active` active
+        bookings. Nothing is written unless the booking is."""
         async with self._db.transaction() as tx:
             if new.request_key is not None:
                 rows = list(
@@ -207,8 +231,19 @@ class BookingRepository:
                     existing = await _fetch(tx, row[0])
                     assert existing is not None
                     return AlreadyBooked(existing)
-            if await _overlaps(tx, new.staff_id, new.blocked_start, new.blocked_end, None):
+            if (
+                max_active is not None
+                and await _active_count(tx, new.customer.telegram_user_id, now) >= max_active
+            ):
+                return TooManyBookings(max_active)
+            staff_id = None
+            for candidate in new.staff_ids:
+                if not await _overlaps(tx, candidate, new.blocked_start, new.blocked_end, None):
+                    staff_id = candidate
+                    break
+            if staff_id is None:
                 return SlotTaken()
+            customer = await remember_customer(tx, new.customer, now=now)
             stamp = to_epoch(now)
             await tx.execute(
                 "INSERT INTO bookings (id, customer_id, staff_id, service_id, start_utc, end_utc, "
@@ -218,16 +253,16 @@ class BookingRepository:
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'confirmed', ?, ?, ?, ?, ?, 0, ?, ?, ?)",
                 (
                     new.id,
-                    new.customer_id,
-                    new.staff_id,
+                    customer.id,
+                    staff_id,
                     new.service_id,
                     to_epoch(new.start),
                     to_epoch(new.end),
                     to_epoch(new.blocked_start),
                     to_epoch(new.blocked_end),
-                    new.customer_name,
-                    new.customer_phone,
-                    new.customer_email,
+                    customer.name,
+                    customer.phone,
+                    customer.email,
                     new.price_minor,
                     new.currency,
                     new.request_key,
@@ -235,8 +270,8 @@ class BookingRepository:
                     stamp,
                 ),
             )
-            await _history(tx, new.id, now, actor, "created", None, new.start)
-            await _outbox(tx, new.id, "upsert", now)
+            await _history(tx, new.id, now, origin, "created", None, new.start)
+            await enqueue(tx, booking_id=new.id, action="upsert", origin=origin, now=now)
             booking = await _fetch(tx, new.id)
         assert booking is not None
         return Booked(booking)
@@ -251,7 +286,7 @@ class BookingRepository:
         blocked_start: datetime,
         blocked_end: datetime,
         now: datetime,
-        actor: str,
+        origin: Origin,
     ) -> ChangeResult:
         """Move a confirmed booking (optionally only if it belongs to `customer_id`)."""
         async with self._db.transaction() as tx:
@@ -259,7 +294,7 @@ class BookingRepository:
             if previous is None or (
                 customer_id is not None and previous.customer_id != customer_id
             ):
-                return NotFound()
+                return NoSuchBooking()
             if not previous.is_active:
                 return NotActive(previous)
             if await _overlaps(tx, previous.staff_id, blocked_start, blocked_end, booking_id):
@@ -276,14 +311,20 @@ class BookingRepository:
                     booking_id,
                 ),
             )
-            await _history(tx, booking_id, now, actor, "rescheduled", previous.start, start)
-            await _outbox(tx, booking_id, "upsert", now)
+            await _history(tx, booking_id, now, origin, "rescheduled", previous.start, start)
+            await enqueue(tx, booking_id=booking_id, action="upsert", origin=origin, now=now)
             booking = await _fetch(tx, booking_id)
         assert booking is not None
         return Changed(booking, previous)
 
     async def cancel(
-        self, booking_id: str, *, customer_id: int | None, now: datetime, actor: str, note: str = ""
+        self,
+        booking_id: str,
+        *,
+        customer_id: int | None,
+        now: datetime,
+        origin: Origin,
+        note: str = "",
     ) -> ChangeResult:
         """Cancel a confirmed booking (optionally only if it belongs to `customer_id`)."""
         async with self._db.transaction() as tx:
@@ -291,7 +332,7 @@ class BookingRepository:
             if previous is None or (
                 customer_id is not None and previous.customer_id != customer_id
             ):
-                return NotFound()
+                return NoSuchBooking()
             if not previous.is_active:
                 return NotActive(previous)
             await tx.execute(
@@ -299,8 +340,8 @@ class BookingRepository:
                 "updated_at = ? WHERE id = ?",
                 (to_epoch(now), booking_id),
             )
-            await _history(tx, booking_id, now, actor, "cancelled", previous.start, None, note)
-            await _outbox(tx, booking_id, "delete", now)
+            await _history(tx, booking_id, now, origin, "cancelled", previous.start, None, note)
+            await enqueue(tx, booking_id=booking_id, action="delete", origin=origin, now=now)
             booking = await _fetch(tx, booking_id)
         assert booking is not None
         return Changed(booking, previous)
@@ -359,7 +400,7 @@ class BookingRepository:
         """The booking's recorded changes, oldest first."""
         rows = list(
             await self._db.reader.execute_fetchall(
-                "SELECT at_utc, actor, action, old_start_utc, new_start_utc, note "
+                "SELECT at_utc, origin, action, old_start_utc, new_start_utc, note "
                 "FROM booking_history WHERE booking_id = ? ORDER BY id",
                 (booking_id,),
             )
@@ -367,7 +408,7 @@ class BookingRepository:
         return [
             HistoryEntry(
                 at=from_epoch(r["at_utc"]),
-                actor=r["actor"],
+                origin=r["origin"],
                 action=r["action"],
                 old_start=from_epoch(r["old_start_utc"]) if r["old_start_utc"] else None,
                 new_start=from_epoch(r["new_start_utc"]) if r["new_start_utc"] else None,
@@ -376,11 +417,14 @@ class BookingRepository:
             for r in rows
         ]
 
+    async def record_event(self, booking_id: str, *, calendar_id: str, etag: str | None) -> None:
+        """Remember the calendar and etag the booking's Google event was written with."""
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "UPDATE bookings SET event_calendar_id = ?, event_etag = ? WHERE id = ?",
+                (calendar_id, etag, booking_id),
+            )
+
     async def pending_outbox(self) -> list[tuple[str, str]]:
         """Undelivered outbox rows as (booking id, action), oldest first."""
-        rows = list(
-            await self._db.reader.execute_fetchall(
-                "SELECT booking_id, action FROM outbox WHERE delivered_at IS NULL ORDER BY id"
-            )
-        )
-        return [(r["booking_id"], r["action"]) for r in rows]
+        return [(e.booking_id, e.action) for e in await OutboxRepository(self._db).pending()]

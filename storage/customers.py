@@ -7,7 +7,7 @@ from datetime import datetime
 import aiosqlite
 
 from storage.db import Database
-from storage.records import CustomerRecord, to_epoch
+from storage.records import CustomerDetails, CustomerRecord, to_epoch
 
 _COLUMNS = "id, telegram_user_id, name, phone, email"
 
@@ -45,17 +45,31 @@ class CustomerRepository:
         now: datetime,
     ) -> CustomerRecord:
         """Create or update the customer's contact details; returns the stored record."""
-        stamp = to_epoch(now)
+        details = CustomerDetails(
+            telegram_user_id=telegram_user_id, name=name, phone=phone, email=email
+        )
         async with self._db.transaction() as tx:
-            await tx.execute(
-                "INSERT INTO customers (telegram_user_id, name, phone, email, created_at, "
-                "updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (telegram_user_id) DO UPDATE "
-                "SET name = excluded.name, phone = excluded.phone, email = excluded.email, "
-                "updated_at = excluded.updated_at",
-                (telegram_user_id, name, phone, email, stamp, stamp),
-            )
-            sql = f"SELECT {_COLUMNS} FROM customers WHERE telegram_user_id = ?"
-            rows = list(await tx.execute_fetchall(sql, (telegram_user_id,)))
-            row = rows[0] if rows else None
-        assert row is not None
-        return _customer(row)
+            return await remember_customer(tx, details, now=now)
+
+
+async def remember_customer(
+    tx: aiosqlite.Connection, details: CustomerDetails, *, now: datetime
+) -> CustomerRecord:
+    """Inside the caller's write transaction: the customer with these contact details
+    (created, or updated only when a detail changed)."""
+    sql = f"SELECT {_COLUMNS} FROM customers WHERE telegram_user_id = ?"
+    rows = list(await tx.execute_fetchall(sql, (details.telegram_user_id,)))
+    if rows:
+        known = _customer(rows[0])
+        if (known.name, known.phone, known.email) == (details.name, details.phone, details.email):
+            return known
+    stamp = to_epoch(now)
+    await tx.execute(
+        "INSERT INTO customers (telegram_user_id, name, phone, email, created_at, "
+        "updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (telegram_user_id) DO UPDATE "
+        "SET name = excluded.name, phone = excluded.phone, email = excluded.email, "
+        "updated_at = excluded.updated_at",
+        (details.telegram_user_id, details.name, details.phone, details.email, stamp, stamp),
+    )
+    rows = list(await tx.execute_fetchall(sql, (details.telegram_user_id,)))
+    return _customer(rows[0])

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Literal
+
+# Who made a change: recorded on the booking history and the outbox. A change whose origin
+# is "google" was read back from Google and is never written back there.
+Origin = Literal["customer", "admin", "staff", "google", "system"]
 
 
 def to_epoch(moment: datetime) -> int:
@@ -109,6 +114,8 @@ class BookingRecord:
     sequence: int
     created_at: datetime
     updated_at: datetime
+    event_calendar_id: str | None = None
+    event_etag: str | None = None
 
     @property
     def is_active(self) -> bool:
@@ -130,20 +137,28 @@ class BlockedTimes:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class CustomerDetails:
+    """The contact details a customer gave (stored with their booking, in one transaction)."""
+
+    telegram_user_id: int
+    name: str
+    phone: str | None
+    email: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class NewBooking:
-    """What the booking service asks storage to insert."""
+    """What the booking service asks storage to insert: the first of `staff_ids` (in order of
+    preference) whose time is still free gets the booking."""
 
     id: str
-    customer_id: int
-    staff_id: int
+    customer: CustomerDetails
+    staff_ids: tuple[int, ...]
     service_id: int
     start: datetime
     end: datetime
     blocked_start: datetime
     blocked_end: datetime
-    customer_name: str
-    customer_phone: str | None
-    customer_email: str | None
     price_minor: int
     currency: str
     request_key: str | None

@@ -6,8 +6,9 @@
 - Token refresh goes through aiogoogle's OAuth2 manager, pointed at ``GOOGLE_OAUTH_TOKEN_URI`` by
   its per-instance ``openid_configs``. The policy is ours, on the bot's clock: refresh when the
   access token expires within 60 s, and once more on a 401, then retry the call once. aiogoogle
-  keeps refreshed credentials only on its own objects, so every refresh is handed to
-  ``on_refresh`` for the caller to persist; an ``invalid_grant`` answer is `AuthRevoked`.
+  keeps refreshed credentials only on its own objects: ``newest(tokens)`` gives the newest
+  tokens of a grant (and every refresh is handed to ``on_refresh`` when one is given), for the
+  caller to persist; an ``invalid_grant`` answer is `AuthRevoked`.
 - One aiohttp session (created on first use, closed by ``close``) serves API calls and refreshes;
   every request has a timeout (aiogoogle would otherwise send ``timeout=None``: none at all).
 - aiogoogle writes Python booleans as "True"/"False": boolean parameters are sent as lowercase
@@ -40,7 +41,7 @@ from aiogoogle.sessions import aiohttp_session
 from bot.clock import Clock
 from bot.domain.timespan import Interval, merge, require_aware
 from bot.google import scopes as scope_names
-from bot.google.errors import AuthRevoked, Gone, GoogleError, NotFound, Transient, from_http
+from bot.google.errors import AuthRevoked, Gone, GoogleError, ResourceNotFound, Transient, from_http
 from bot.google.oauth import GrantedTokens, check_transport
 
 if TYPE_CHECKING:
@@ -133,7 +134,7 @@ class GoogleCalendar:
         token_uri: str,
         api_root_url: str,
         clock: Clock,
-        on_refresh: OnRefresh,
+        on_refresh: OnRefresh | None = None,
         timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
         check_transport({"GOOGLE_OAUTH_TOKEN_URI": token_uri, "GOOGLE_API_ROOT_URL": api_root_url})
@@ -151,7 +152,7 @@ class GoogleCalendar:
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, *, clock: Clock, on_refresh: OnRefresh
+        cls, settings: Settings, *, clock: Clock, on_refresh: OnRefresh | None = None
     ) -> GoogleCalendar:
         """The client configured by GOOGLE_* settings."""
         if not settings.google_client_id or settings.google_client_secret is None:
@@ -210,7 +211,7 @@ class GoogleCalendar:
         for calendar in await self.list_calendars(tokens):
             if calendar.primary:
                 return calendar.id
-        raise NotFound("the account has no primary calendar in its calendar list")
+        raise ResourceNotFound("the account has no primary calendar in its calendar list")
 
     async def create_calendar(
         self, tokens: GrantedTokens, summary: str, time_zone: str
@@ -331,7 +332,7 @@ class GoogleCalendar:
                 eventId=event_id,
                 sendUpdates=send_updates,
             )
-        except (NotFound, Gone):
+        except (ResourceNotFound, Gone):
             return False
         return True
 
@@ -389,7 +390,7 @@ class GoogleCalendar:
             )
         return response.json if response.json is not None else {}
 
-    def _newest(self, tokens: GrantedTokens) -> GrantedTokens:
+    def newest(self, tokens: GrantedTokens) -> GrantedTokens:
         """The newest tokens known for the same grant (a refresh may have happened since)."""
         if tokens.refresh_token is None:
             return tokens
@@ -397,7 +398,7 @@ class GoogleCalendar:
         return cached if cached is not None and cached.expiry > tokens.expiry else tokens
 
     async def _ready(self, tokens: GrantedTokens) -> GrantedTokens:
-        tokens = self._newest(tokens)
+        tokens = self.newest(tokens)
         if tokens.expires_within(self._clock.now(), REFRESH_MARGIN):
             tokens = await self._refresh(tokens)
         return tokens
@@ -409,7 +410,7 @@ class GoogleCalendar:
             raise AuthRevoked("the access token expired and there is no refresh token")
         lock = self._locks.setdefault(refresh_token, asyncio.Lock())
         async with lock:
-            newest = self._newest(stale)
+            newest = self.newest(stale)
             now = self._clock.now()
             if newest.access_token != stale.access_token and not newest.expires_within(
                 now, REFRESH_MARGIN
@@ -423,7 +424,8 @@ class GoogleCalendar:
             self._latest[refresh_token] = fresh
             if fresh.refresh_token is not None:
                 self._latest[fresh.refresh_token] = fresh
-            await self._on_refresh(fresh)
+            if self._on_refresh is not None:
+                await self._on_refresh(fresh)
             return fresh
 
     async def _request_refresh(self, stale: GrantedTokens) -> GrantedTokens:

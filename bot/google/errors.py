@@ -8,7 +8,7 @@ library error underneath)::
     │                           by the user, or the 7-day expiry of apps in "Testing" mode; or an
     │                           access token refused with nothing to refresh): reconnect
     ├── InsufficientScope       403 ``insufficientPermissions``: the user did not grant a scope
-    ├── NotFound                404
+    ├── ResourceNotFound        404: no such calendar or event (or no access to it)
     ├── Gone                    410 ``deleted``: the resource was deleted
     ├── SyncTokenExpired        410 ``fullSyncRequired``: drop the sync token, sync fully
     ├── Conflict                409 ``duplicate``: the id is taken (even by a deleted event)
@@ -77,7 +77,7 @@ class InsufficientScope(GoogleError):
     """The token lacks a scope this call needs (granular consent)."""
 
 
-class NotFound(GoogleError):
+class ResourceNotFound(GoogleError):
     """404: no such calendar or event (or no access to it)."""
 
 
@@ -153,7 +153,7 @@ def from_http(
     if status == 429 or (status == 403 and set(reasons) & _RATE_REASONS):
         return RateLimited(text, status=status, reason=reason, retry_after=retry_after)
     if status == 404:
-        return NotFound(text, status=status, reason=reason)
+        return ResourceNotFound(text, status=status, reason=reason)
     if status == 409:
         return Conflict(text, status=status, reason=reason)
     if status == 410:

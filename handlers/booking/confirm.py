@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from html import escape
-
 from telegram import InlineKeyboardMarkup, ReplyKeyboardRemove, Update
 
 from bot.booking import Contact, SlotUnavailable, Unavailable
@@ -18,7 +16,7 @@ from handlers.context import BotContext
 from handlers.keyboards import button
 from handlers.outputs import send_confirmation
 from handlers.prompt import State
-from storage.bookings import AlreadyBooked, Booked
+from storage.bookings import AlreadyBooked, Booked, TooManyBookings
 
 
 async def confirm(update: Update, context: BotContext) -> State:
@@ -51,8 +49,23 @@ async def confirm(update: Update, context: BotContext) -> State:
         return await offer_alternatives(
             update, context, draft.service_id, staff, outcome.alternatives, draft.start
         )
+    if isinstance(outcome, TooManyBookings):
+        save_draft(context, Draft(name=draft.name, phone=draft.phone, email=draft.email))
+        await show(
+            update,
+            context,
+            f"You already have {outcome.limit} upcoming "
+            f"booking{'' if outcome.limit == 1 else 's'}, the most one customer can hold. "
+            "Cancel one first, or move one to the time you wanted.",
+            InlineKeyboardMarkup([[button("📋 My bookings", cb.ShowMyBookings())]]),
+        )
+        return END
     assert isinstance(outcome, Unavailable)
-    await show(update, context, escape(outcome.reason))
+    gone = {
+        "service": "This service is no longer offered.",
+        "staff": "This staff member no longer offers this service.",
+    }
+    await show(update, context, gone[outcome.what])
     return await services_screen(update, context)
 
 

@@ -34,7 +34,7 @@ async def services_screen(
     update: Update, context: BotContext, greeting: str = "", page: int = 0
 ) -> State:
     """The list of services, a page at a time so any catalogue fits one message."""
-    services = await context.services.booking.services()
+    services = await context.services.booking.active_services()
     business = await context.services.booking.business()
     if not services:
         await show(

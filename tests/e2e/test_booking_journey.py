@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from icalendar import Calendar
 
 from bot.app import BotRuntime
+from bot.clock import ManualClock
+from storage.db import Database
+from storage.settings_store import SettingsRepository
+from tests.conftest import SALON
 from tests.e2e.flows import HAIRCUT, confirm, reach_summary, say, tap
-from tests.e2e.harness import button_url, buttons
+from tests.e2e.harness import bot_settings, button_url, buttons, load_business, running_bot
 from tests.fakes.telegram import FakeTelegram
 from tests.week import (
     SATURDAY,
@@ -102,7 +107,7 @@ async def test_deep_link_opens_service_and_anyone_is_assigned(
     tg: FakeTelegram, bot: BotRuntime
 ) -> None:
     bob = tg.user(503, first_name="Bob")
-    services = await bot.services.booking.services()  # type: ignore[union-attr]
+    services = await bot.services.booking.active_services()  # type: ignore[union-attr]
     staff_screen = await say(tg, bob, f"/start svc_{services[0].id}")
     assert "Who would you like to see?" in staff_screen["text"]
     week = await tap(tg, bob, staff_screen, "✨ Anyone available")
@@ -140,3 +145,29 @@ async def test_single_staff_service_skips_staff_step_and_back_leaves(
     assert "with Anna" in week["text"] and "Pick a day" in week["text"]
     back = await tap(tg, ann, week, "« Back")
     assert "What would you like to book" in back["text"]
+
+
+async def test_active_bookings_cap_is_refused_with_a_way_to_my_bookings(
+    tg: FakeTelegram, db_path: Path, clock: ManualClock
+) -> None:
+    await load_business(db_path, SALON)
+    db = await Database.open(db_path)
+    try:
+        await SettingsRepository(db).put_many({"business.max_active_bookings": 1})
+    finally:
+        await db.close()
+    async with running_bot(bot_settings(tg, db_path), clock) as runtime:
+        ann = tg.user(504, first_name="Ann")
+        await confirm(tg, ann, await reach_summary(tg, ann, time="09:00"))
+        menu = await say(tg, ann, "/start")
+        staff = await tap(tg, ann, menu, HAIRCUT)
+        week = await tap(tg, ann, staff, "Anna")
+        slots = await tap(tg, ann, week, str(TUESDAY.day))
+        summary = await tap(tg, ann, slots, "14:00")
+        refused = await tap(tg, ann, summary, "✅ Confirm booking")
+        assert "You already have 1 upcoming booking," in refused["text"]
+        listing = await tap(tg, ann, refused, "📋 My bookings")
+        assert f"{short_day_and_time(TUESDAY, '09:00')} – Haircut with Anna" in listing["text"]
+        assert runtime.db is not None
+        async with runtime.db.reader.execute("SELECT count(*) FROM bookings") as cur:
+            assert (await cur.fetchone())[0] == 1  # type: ignore[index]

@@ -74,7 +74,7 @@ def _booking(bot: BotRuntime) -> BookingService:
 
 async def _haircut_and(bot: BotRuntime, staff_name: str) -> tuple[ServiceRecord, StaffRecord]:
     booking = _booking(bot)
-    cut = next(s for s in await booking.services() if s.slug == "cut")
+    cut = next(s for s in await booking.active_services() if s.slug == "cut")
     member = next(s for s in await booking.staff_for(cut.id) if s.name == staff_name)
     return cut, member
 

@@ -1,7 +1,9 @@
-"""Staff link Telegram and Google: invite, consent, calendars, disconnect, revoked tokens."""
+"""Staff link Telegram and Google: invite, consent, calendars, disconnect, revoked tokens; the
+Google accounts part: sessions keyed by staff member, revocation handled once for every caller."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -14,6 +16,7 @@ from bot.clock import ManualClock
 from bot.crypto import TokenCipher
 from bot.doctor import run_doctor
 from bot.google.oauth import GrantedTokens
+from bot.google_accounts import NotConnected
 from tests.conftest import SALON
 from tests.e2e.flows import say, tap
 from tests.e2e.google_harness import (
@@ -366,3 +369,113 @@ async def test_doctor_reports_each_staff_connection(
     anna = next(line for line in lines if line.startswith("✔ Anna: Google connected"))
     assert "anna@example.com" in anna and "calendar.events" in anna and "openid" in anna
     assert any(line.startswith("✘ Ben: not linked to Telegram") for line in lines)
+
+
+async def _staff_id(bot: BotRuntime, name: str) -> int:
+    assert bot.services is not None
+    staff = await bot.services.booking.catalog.staff_by_name(name)
+    return staff[0].id
+
+
+async def _tokens_of(bot: BotRuntime, staff_id: int) -> GrantedTokens:
+    assert bot.services is not None and bot.db is not None
+    async with bot.db.reader.execute(
+        "SELECT tokens FROM google_accounts WHERE staff_id = ?", (staff_id,)
+    ) as cur:
+        row = await cur.fetchone()
+    assert row is not None
+    key = bot.settings.token_encryption_key
+    assert key is not None
+    return GrantedTokens.from_json(TokenCipher(key.get_secret_value()).decrypt(row[0]))
+
+
+async def _link_and_connect(
+    tg: FakeTelegram,
+    google: FakeGoogle,
+    admin: FakeUser,
+    name: str,
+    user: FakeUser,
+    account: Account,
+) -> None:
+    payload = await invite_link(tg, admin, name)
+    welcome = await say(tg, user, f"/start {payload}")
+    await connect(tg, google, user, account, welcome)
+
+
+async def test_refresh_is_stored_for_the_staff_member_whose_session_refreshed(
+    tg: FakeTelegram,
+    google: FakeGoogle,
+    gbot: BotRuntime,
+    admin: FakeUser,
+    anna_google: Account,
+    clock: ManualClock,
+) -> None:
+    # Anna and Ben sign in with the same Google account: two grants, one e-mail address.
+    anna, ben = tg.user(861, first_name="Anna"), tg.user(862, first_name="Ben")
+    await _link_and_connect(tg, google, admin, "Anna", anna, anna_google)
+    await _link_and_connect(tg, google, admin, "Ben", ben, anna_google)
+    anna_id, ben_id = await _staff_id(gbot, "Anna"), await _staff_id(gbot, "Ben")
+    ben_before = await _tokens_of(gbot, ben_id)
+    anna_before = await _tokens_of(gbot, anna_id)
+    assert anna_before.email == ben_before.email
+
+    clock.advance(timedelta(hours=2))  # both access tokens expired
+    assert gbot.services is not None
+    session = await gbot.services.google_accounts.session(anna_id)
+    calendars = await session.list_calendars()
+    assert any(c.primary for c in calendars)
+
+    anna_after = await _tokens_of(gbot, anna_id)
+    assert anna_after.access_token != anna_before.access_token
+    assert anna_after.refresh_token == anna_before.refresh_token
+    assert await _tokens_of(gbot, ben_id) == ben_before  # Ben's grant untouched
+
+
+async def test_revocation_seen_by_several_callers_is_told_once(
+    tg: FakeTelegram,
+    google: FakeGoogle,
+    gbot: BotRuntime,
+    admin: FakeUser,
+    anna_google: Account,
+    clock: ManualClock,
+) -> None:
+    anna = tg.user(863, first_name="Anna")
+    await _link_and_connect(tg, google, admin, "Anna", anna, anna_google)
+    anna_id = await _staff_id(gbot, "Anna")
+    assert gbot.services is not None
+    accounts = gbot.services.google_accounts
+    # Three callers (a sync worker would be one) hold sessions when the grant dies.
+    sessions = [await accounts.session(anna_id) for _ in range(3)]
+    google.revoke_account(anna_google)
+    clock.advance(timedelta(hours=2))  # a refresh is needed: Google answers invalid_grant
+    mark = tg.mark()
+    start, end = clock.now(), clock.now() + timedelta(days=1)
+    outcomes = await asyncio.gather(
+        *(s.free_busy([anna_google.email], start, end) for s in sessions),
+        return_exceptions=True,
+    )
+    assert all(isinstance(o, NotConnected) for o in outcomes)
+    with pytest.raises(NotConnected):
+        await accounts.session(anna_id)
+    warning = await tg.wait_for(
+        "sendMessage",
+        chat_id=anna.id,
+        since=mark,
+        predicate=lambda c: "stopped working" in str(c.params.get("text", "")),
+    )
+    assert "Sign in with Google again" in str(warning.params.get("reply_markup"))
+    await tg.wait_for("sendMessage", chat_id=ADMIN_ID, since=mark)
+    await asyncio.sleep(0.2)
+    told_staff = [
+        c
+        for c in tg.calls("sendMessage", chat_id=anna.id)
+        if "stopped working" in str(c.params.get("text", ""))
+    ]
+    told_admin = [
+        c
+        for c in tg.calls("sendMessage", chat_id=ADMIN_ID)
+        if "stopped working" in str(c.params.get("text", ""))
+    ]
+    assert len(told_staff) == 1 and len(told_admin) == 1
+    status = await accounts.status(anna_id)
+    assert status is not None and status.status == "revoked"

@@ -19,8 +19,7 @@ from handlers import callbacks as cb
 from handlers.limits import MAX_BUTTONS, MAX_MESSAGE, utf16_len
 from storage.bookings import BookingRepository
 from storage.catalog import CatalogRepository
-from storage.customers import CustomerRepository
-from storage.records import NewBooking
+from storage.records import CustomerDetails, NewBooking
 from tests.e2e.flows import JSON, WAIT, say
 from tests.e2e.harness import (
     ADMIN_ID,
@@ -115,9 +114,7 @@ async def test_my_bookings_with_110_bookings_is_paged(
     # Bookings made before the per-customer cap existed (written straight to storage).
     assert bot.db is not None
     ann = tg.user(7101, first_name="Ann")
-    customer = await CustomerRepository(bot.db).save(
-        telegram_user_id=ann.id, name="Ann", phone=None, email=None, now=clock.now()
-    )
+    customer = CustomerDetails(telegram_user_id=ann.id, name="Ann", phone=None, email=None)
     catalog = CatalogRepository(bot.db)
     service = next(s for s in await catalog.active_services() if s.name == "Haircut")
     staff = (await catalog.staff_for_service(service.id))[0]
@@ -127,22 +124,19 @@ async def test_my_bookings_with_110_bookings_is_paged(
         await bookings.try_book(
             NewBooking(
                 id=new_booking_id(),
-                customer_id=customer.id,
-                staff_id=staff.id,
+                customer=customer,
+                staff_ids=(staff.id,),
                 service_id=service.id,
                 start=start,
                 end=start + service.duration,
                 blocked_start=start,
                 blocked_end=start + service.duration,
-                customer_name="Ann",
-                customer_phone=None,
-                customer_email=None,
                 price_minor=service.price_minor,
                 currency=service.currency,
                 request_key=None,
             ),
             now=clock.now(),
-            actor="test",
+            origin="system",
         )
     first = await say(tg, ann, "/mybookings")
     pages = await _pages(tg, ann, first)

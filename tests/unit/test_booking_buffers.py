@@ -17,7 +17,7 @@ from bot.clock import ManualClock
 from bot.ids import new_booking_id
 from storage.bookings import Booked, BookingRepository, BookResult, SlotTaken
 from storage.db import Database
-from storage.records import NewBooking
+from storage.records import CustomerDetails, NewBooking
 from tests.unit.test_booking_service import ids, make_service
 from tests.week import TUESDAY
 from tests.week import helsinki as at
@@ -37,9 +37,7 @@ async def try_book(salon_db: Database, clock: ManualClock) -> TryBook:
     """Books for Anna through the repository alone; the existing booking is already stored."""
     service = make_service(salon_db, clock)
     cut, _, anna, _ = await ids(service)
-    customer = await service.customers.save(
-        telegram_user_id=1, name="Ann", phone=None, email=None, now=clock.now()
-    )
+    customer = CustomerDetails(telegram_user_id=1, name="Ann", phone=None, email=None)
     repository = BookingRepository(salon_db)
 
     async def book(
@@ -47,21 +45,18 @@ async def try_book(salon_db: Database, clock: ManualClock) -> TryBook:
     ) -> BookResult:
         new = NewBooking(
             id=new_booking_id(),
-            customer_id=customer.id,
-            staff_id=anna,
+            customer=customer,
+            staff_ids=(anna,),
             service_id=cut,
             start=start,
             end=end,
             blocked_start=start - before,
             blocked_end=end + after,
-            customer_name=customer.name,
-            customer_phone=None,
-            customer_email=None,
             price_minor=4500,
             currency="EUR",
             request_key=None,
         )
-        return await repository.try_book(new, now=clock.now(), actor="customer")
+        return await repository.try_book(new, now=clock.now(), origin="customer")
 
     existing = await book(EXISTING_START, EXISTING_END, EXISTING_BEFORE, EXISTING_AFTER)
     assert isinstance(existing, Booked)

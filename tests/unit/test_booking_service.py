@@ -8,10 +8,10 @@ from datetime import datetime, timedelta
 from bot.booking import (
     BookingService,
     Contact,
-    Missing,
     SlotUnavailable,
     TooLate,
     Unavailable,
+    UnknownBooking,
 )
 from bot.clock import ManualClock
 from bot.domain.timespan import Interval
@@ -62,7 +62,7 @@ def contact(user: int, name: str = "Ann") -> Contact:
 
 
 async def ids(service: BookingService) -> tuple[int, int, int, int]:
-    services = await service.services()
+    services = await service.active_services()
     cut, beard = services[0].id, services[1].id
     staff = await service.staff_for(cut)
     return cut, beard, staff[0].id, staff[1].id
@@ -210,7 +210,7 @@ async def test_cancel_respects_ownership_and_cutoff(salon_db: Database, clock: M
     )
     assert isinstance(booked, Booked)
     booking_id = booked.booking.id
-    assert isinstance(await service.cancel(2, booking_id), Missing)  # someone else's booking
+    assert isinstance(await service.cancel(2, booking_id), UnknownBooking)  # someone else's booking
     assert await service.upcoming(2) == []
     clock.set(at(TUESDAY, 15) - timedelta(hours=23))
     too_late = await service.cancel(1, booking_id)
@@ -246,7 +246,7 @@ async def test_reschedule_moves_within_own_free_time(
     assert moved.booking.start == at(TUESDAY, 13, 30) and moved.booking.sequence == 1
     clash = await service.reschedule(1, mine.booking.id, at(TUESDAY, 15))
     assert isinstance(clash, SlotUnavailable) and at(TUESDAY, 15) not in clash.alternatives
-    assert isinstance(await service.reschedule(2, mine.booking.id, at(TUESDAY, 9)), Missing)
+    assert isinstance(await service.reschedule(2, mine.booking.id, at(TUESDAY, 9)), UnknownBooking)
 
 
 async def test_inactive_service_cannot_be_booked(salon_db: Database, clock: ManualClock) -> None:

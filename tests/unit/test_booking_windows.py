@@ -24,7 +24,7 @@ from storage.bookings import (
 from storage.catalog import CatalogRepository
 from storage.customers import CustomerRepository
 from storage.db import Database
-from storage.records import NewBooking
+from storage.records import CustomerDetails, NewBooking
 
 ORIGIN = datetime(2030, 1, 7, tzinfo=UTC)  # the model's "now"; any date works
 MIN = timedelta(minutes=1)
@@ -85,21 +85,23 @@ async def test_queries_match_a_scan_of_every_booking(salon_db: Database) -> None
             customer = rng.choice(customers)
             new = NewBooking(
                 id=new_booking_id(),
-                customer_id=customer.id,
-                staff_id=staff_id,
+                customer=CustomerDetails(
+                    telegram_user_id=customer.telegram_user_id,
+                    name=customer.name,
+                    phone=None,
+                    email=None,
+                ),
+                staff_ids=(staff_id,),
                 service_id=service.id,
                 start=start,
                 end=end,
                 blocked_start=blocked_start,
                 blocked_end=blocked_end,
-                customer_name=customer.name,
-                customer_phone=None,
-                customer_email=None,
                 price_minor=0,
                 currency="EUR",
                 request_key=None,
             )
-            result = await repo.try_book(new, now=ORIGIN, actor="customer")
+            result = await repo.try_book(new, now=ORIGIN, origin="customer")
             assert isinstance(result, SlotTaken) == taken(staff_id, *span)
             if isinstance(result, Booked):
                 model.append(Stored(new.id, staff_id, customer.id, start, end, span))
@@ -113,7 +115,7 @@ async def test_queries_match_a_scan_of_every_booking(salon_db: Database) -> None
                 blocked_start=blocked_start,
                 blocked_end=blocked_end,
                 now=ORIGIN,
-                actor="customer",
+                origin="customer",
             )
             if moved.confirmed:
                 expect_taken = taken(moved.staff_id, *span, ignore=moved.id)
@@ -122,7 +124,7 @@ async def test_queries_match_a_scan_of_every_booking(salon_db: Database) -> None
                     moved.start, moved.end, moved.blocked = start, end, span
         else:
             cancelled = rng.choice(model)
-            await repo.cancel(cancelled.id, customer_id=None, now=ORIGIN, actor="customer")
+            await repo.cancel(cancelled.id, customer_id=None, now=ORIGIN, origin="customer")
             cancelled.confirmed = False
 
     assert len([b for b in model if b.confirmed]) > 300  # the walk built a real history
@@ -156,27 +158,22 @@ async def test_a_window_longer_than_the_bound_is_refused(salon_db: Database) -> 
     repo = BookingRepository(salon_db)
     service = (await CatalogRepository(salon_db).active_services())[0]
     staff = (await CatalogRepository(salon_db).staff_for_service(service.id))[0]
-    customer = await CustomerRepository(salon_db).save(
-        telegram_user_id=7, name="C", phone=None, email=None, now=ORIGIN
-    )
+    customer = CustomerDetails(telegram_user_id=7, name="C", phone=None, email=None)
     end = ORIGIN + timedelta(seconds=MAX_BLOCKED_SECONDS + 1)
     new = NewBooking(
         id=new_booking_id(),
-        customer_id=customer.id,
-        staff_id=staff.id,
+        customer=customer,
+        staff_ids=(staff.id,),
         service_id=service.id,
         start=ORIGIN,
         end=end,
         blocked_start=ORIGIN,
         blocked_end=end,
-        customer_name="C",
-        customer_phone=None,
-        customer_email=None,
         price_minor=0,
         currency="EUR",
         request_key=None,
     )
     with pytest.raises(ValueError, match="at most"):
-        await repo.try_book(new, now=ORIGIN, actor="customer")
+        await repo.try_book(new, now=ORIGIN, origin="customer")
     nothing = await repo.blocked_times([staff.id], ORIGIN - timedelta(days=9), end)
     assert nothing.spans == {staff.id: []}

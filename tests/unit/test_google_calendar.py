@@ -19,9 +19,9 @@ from bot.google.errors import (
     AuthRevoked,
     Conflict,
     InsufficientScope,
-    NotFound,
     PreconditionFailed,
     RateLimited,
+    ResourceNotFound,
     Transient,
 )
 from bot.google.oauth import GoogleOAuth, GrantedTokens
@@ -418,7 +418,7 @@ async def test_insert_get_and_duplicate_insert(
     assert fetched.etag == inserted.etag
     with pytest.raises(Conflict):
         await calendar.insert_event(tokens, "alice@example.com", booking_event("bkb00042"))
-    with pytest.raises(NotFound):
+    with pytest.raises(ResourceNotFound):
         await calendar.get_event(tokens, "alice@example.com", "nosuchevent")
 
 

@@ -76,3 +76,46 @@ async def test_failed_migration_leaves_nothing_behind(tmp_path: Path) -> None:
             assert [r[0] for r in await cur.fetchall()] == ["a"]
     finally:
         await db.close()
+
+
+async def test_version_3_keeps_history_and_outbox_rows(tmp_path: Path) -> None:
+    """0003 renames the history's actor to origin and rebuilds the outbox with an origin."""
+    db = await Database.open(tmp_path / "a.db")
+    try:
+        await migrate(db, target=2)
+        async with db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO customers (id, telegram_user_id, name, created_at, updated_at) "
+                "VALUES (1, 10, 'Ann', 0, 0)"
+            )
+            await tx.execute("INSERT INTO staff (id, slug, name) VALUES (1, 'anna', 'Anna')")
+            await tx.execute(
+                "INSERT INTO services (id, slug, name, duration_min) VALUES (1, 'cut', 'Cut', 60)"
+            )
+            await tx.execute(
+                "INSERT INTO bookings (id, customer_id, staff_id, service_id, start_utc, end_utc, "
+                "blocked_start_utc, blocked_end_utc, status, customer_name, price_minor, "
+                "currency, created_at, updated_at) "
+                "VALUES ('b1', 1, 1, 1, 3600, 7200, 3600, 7200, 'confirmed', 'Ann', 0, 'EUR', 0, 0)"
+            )
+            await tx.execute(
+                "INSERT INTO booking_history (booking_id, at_utc, actor, action) "
+                "VALUES ('b1', 0, 'customer', 'created')"
+            )
+            await tx.execute(
+                "INSERT INTO outbox (booking_id, action, created_at, next_attempt_at, attempts) "
+                "VALUES ('b1', 'upsert', 5, 6, 2)"
+            )
+        await migrate(db)
+        async with db.reader.execute("SELECT origin, action FROM booking_history") as cur:
+            assert [tuple(r) for r in await cur.fetchall()] == [("customer", "created")]
+        async with db.reader.execute(
+            "SELECT booking_id, action, origin, created_at, next_attempt_at, attempts FROM outbox"
+        ) as cur:
+            assert [tuple(r) for r in await cur.fetchall()] == [
+                ("b1", "upsert", "customer", 5, 6, 2)
+            ]
+        async with db.reader.execute("SELECT event_calendar_id, event_etag FROM bookings") as cur:
+            assert [tuple(r) for r in await cur.fetchall()] == [(None, None)]
+    finally:
+        await db.close()

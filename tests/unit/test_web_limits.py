@@ -30,7 +30,7 @@ class _NoGoogle:
     async def complete_consent(
         self, *, state: str | None, code: str | None, error: str | None
     ) -> Refused:
-        return Refused("Google sign-in is not set up on this bot.")
+        return Refused(reason="google_off")
 
 
 async def _nothing(outcome: object) -> None:
@@ -52,6 +52,7 @@ async def _serving(
         bot_link=lambda: "https://t.me/bookbot_test_bot",
         on_connected=_nothing,
         on_refused=_nothing,
+        explain_refusal=lambda outcome: f"refused: {outcome.reason}",
         telegram=TelegramWebhook(secret=SECRET, receive=receive or ignore),
         limits=limits,
     )
@@ -94,7 +95,7 @@ async def test_idle_connections_beyond_the_cap_do_not_starve_a_request() -> None
                     assert response.status == 200
                     assert await response.json() == {"ok": True}
                 async with browser.get(_url(server, "/oauth2/callback?state=x&code=y")) as page:
-                    assert page.status == 400 and "not set up" in await page.text()
+                    assert page.status == 400 and "refused: google_off" in await page.text()
             # Opening connection CAP+1 closed the longest idle, and so did the healthz request.
             evicted = IDLE - CAP + 1
             for reader, _ in idle[:evicted]:

@@ -1,0 +1,56 @@
+"""Events the bot tells people about outside a conversation, and the port that delivers them.
+
+Services report what happened as one of these plain dataclasses; `handlers/notices.py`
+renders each into messages, and the composition root sends them through `bot.outbound`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from bot.staff_link import RefusalReason
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GoogleConnected:
+    """A staff member finished Google sign-in."""
+
+    staff_chat_id: int
+    email: str
+    missing: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GoogleSignInFailed:
+    """A staff member's Google sign-in did not complete."""
+
+    staff_chat_id: int
+    reason: RefusalReason
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GoogleAccessLost:
+    """Google refused a staff member's grant (revoked, or the Testing-mode expiry)."""
+
+    staff_name: str
+    staff_chat_id: int | None
+    reconnect_url: str | None
+    admin_chat_ids: tuple[int, ...]
+
+
+Notice = GoogleConnected | GoogleSignInFailed | GoogleAccessLost
+
+
+class Notices(Protocol):
+    """Tells the people a notice concerns (implemented by the composition root)."""
+
+    async def notify(self, notice: Notice) -> None: ...
+
+
+class NoNotices:
+    """Delivers nothing (for `bookbot doctor` and tools without a running bot)."""
+
+    async def notify(self, notice: Notice) -> None:
+        return None
