@@ -33,6 +33,7 @@ from bot.clock import Clock
 from bot.concurrency import PerChatUpdateProcessor
 from bot.config import Settings
 from bot.google_accounts import GoogleAccounts
+from bot.logging_setup import keep_payloads_out_of_logs, secrets_of
 from bot.notices import GoogleConnected, GoogleSignInFailed, Notice, Notices
 from bot.outbound import OutboundMessage
 from bot.persistence import SqlitePersistence
@@ -284,6 +285,8 @@ class BotRuntime:
         """Open and migrate storage, build the services and the Application, start the parts."""
         if self.settings.telegram_bot_token is None:
             raise MissingTokenError
+        # Whoever starts the bot (CLI, tests, benches), library loggers never see payloads.
+        keep_payloads_out_of_logs(secrets_of(self.settings))
         self.db = await Database.open(self.settings.database_path)
         try:
             await migrate(self.db)

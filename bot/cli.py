@@ -153,6 +153,21 @@ def main(argv: list[str] | None = None) -> int:
 
     settings = _settings()
     configure_logging(settings.log_level, secrets=secrets_of(settings))
+    from storage.db import DatabaseUnavailable
+
+    try:
+        return _dispatch(parser, args, settings)
+    except DatabaseUnavailable as err:
+        print(
+            f"bookbot: {err}. Set DATABASE_PATH to a file in a folder this user can write "
+            "(the default is ./bookbot.db).",
+            file=sys.stderr,
+        )
+        return 2
+
+
+def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace, settings: Settings) -> int:
+    """Run one command that needs the settings."""
     if args.command == "run":
         if settings.telegram_bot_token is None:
             print(BOTFATHER_HELP, file=sys.stderr)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -40,6 +41,17 @@ async def _configure(conn: aiosqlite.Connection) -> None:
     await conn.execute("PRAGMA synchronous=NORMAL")
 
 
+async def _close_quietly(conn: aiosqlite.Connection) -> None:
+    try:
+        await conn.close()
+    except (sqlite3.Error, ValueError):  # never opened: nothing to close
+        pass
+
+
+class DatabaseUnavailable(Exception):
+    """The database file cannot be created or opened (a folder, no permission, not SQLite)."""
+
+
 class Database:
     """A bookbot database file: one writer connection and one reader connection."""
 
@@ -51,14 +63,29 @@ class Database:
 
     @classmethod
     async def open(cls, path: Path) -> Database:
-        """Open (creating if needed) the database file at `path`."""
-        path.parent.mkdir(parents=True, exist_ok=True)
+        """Open (creating if needed) the database file at `path`; DatabaseUnavailable if not."""
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise DatabaseUnavailable(
+                f"cannot create the folder {path.parent} ({err.strerror})"
+            ) from err
+        if path.is_dir():
+            raise DatabaseUnavailable(f"{path} is a folder, not a database file")
         _create_private(path)
-        writer = await aiosqlite.connect(path, isolation_level=None)
-        await _configure(writer)
-        reader = await aiosqlite.connect(path, isolation_level=None)
-        await _configure(reader)
-        return cls(path, writer, reader)
+        opened: list[aiosqlite.Connection] = []
+        try:
+            for _ in ("writer", "reader"):
+                conn = aiosqlite.connect(path, isolation_level=None)
+                opened.append(conn)
+                await conn
+                await _configure(conn)
+        except (sqlite3.Error, OSError) as err:
+            # An open connection's thread would keep the process alive: close each one.
+            for conn in opened:
+                await _close_quietly(conn)
+            raise DatabaseUnavailable(f"cannot open {path} as a SQLite database ({err})") from err
+        return cls(path, opened[0], opened[1])
 
     async def close(self) -> None:
         """Close both connections."""

@@ -289,3 +289,35 @@ async def test_doctor_names_each_problem_and_its_fix(
     assert "✘ GOOGLE_API_ROOT_URL" in out and "unreachable" in out
     assert "✘ Anna: not linked to Telegram" in out and "fix: /invite Anna" in out
     assert google.client_secret not in out
+
+
+@pytest.mark.parametrize(
+    ("make_path", "says"),
+    [
+        (lambda tmp: _folder(tmp / "db-folder"), "is a folder, not a database file"),
+        (lambda tmp: _write(tmp / "x" / "notes.db", b"plain text " * 200), "not a database"),
+        (lambda tmp: _write(tmp / "y" / "file", b"") / "inside" / "bookbot.db", "cannot create"),
+    ],
+    ids=["folder", "not-sqlite", "parent-is-a-file"],
+)
+@pytest.mark.parametrize("command", [["migrate"], ["load-config", str(SALON)]])
+def test_unusable_database_path_is_explained(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    make_path: Callable[[Path], Path],
+    says: str,
+    command: list[str],
+) -> None:
+    import threading
+
+    before = set(threading.enumerate())
+    monkeypatch.setenv("DATABASE_PATH", str(make_path(tmp_path)))
+    assert main(command) == 2
+    err = capsys.readouterr().err
+    assert says in err and "DATABASE_PATH" in err
+    assert "Traceback" not in err
+    # An SQLite connection left open would keep its thread, and the process, alive.
+    for thread in set(threading.enumerate()) - before:
+        thread.join(timeout=5)
+        assert not thread.is_alive()
