@@ -327,6 +327,14 @@ class BookingService:
             return []
         return await self.bookings.upcoming_for_customer(customer.id, self.clock.now())
 
+    async def limit_reached(self, telegram_user_id: int) -> int | None:
+        """The active-bookings cap if this user already holds that many, else None.
+
+        Only a hint for the first screen: the booking transaction enforces the cap.
+        """
+        limit = (await self.business()).max_active_bookings
+        return limit if len(await self.upcoming(telegram_user_id)) >= limit else None
+
     async def own_booking(self, telegram_user_id: int, booking_id: str) -> BookingRecord | None:
         """A booking, only if it belongs to this user."""
         booking = await self.bookings.get(booking_id)

@@ -12,6 +12,7 @@ files the database file's mode.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sqlite3
 from collections.abc import AsyncIterator
@@ -42,10 +43,21 @@ async def _configure(conn: aiosqlite.Connection) -> None:
 
 
 async def _close_quietly(conn: aiosqlite.Connection) -> None:
-    try:
+    with contextlib.suppress(sqlite3.Error, ValueError):  # never opened: nothing to close
         await conn.close()
-    except (sqlite3.Error, ValueError):  # never opened: nothing to close
-        pass
+
+
+def _prepare_file(path: Path) -> None:
+    """The folder exists and `path` is not one; a new file is created owner-only."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise DatabaseUnavailable(
+            f"cannot create the folder {path.parent} ({err.strerror})"
+        ) from err
+    if path.is_dir():
+        raise DatabaseUnavailable(f"{path} is a folder, not a database file")
+    _create_private(path)
 
 
 class DatabaseUnavailable(Exception):
@@ -64,15 +76,7 @@ class Database:
     @classmethod
     async def open(cls, path: Path) -> Database:
         """Open (creating if needed) the database file at `path`; DatabaseUnavailable if not."""
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as err:
-            raise DatabaseUnavailable(
-                f"cannot create the folder {path.parent} ({err.strerror})"
-            ) from err
-        if path.is_dir():
-            raise DatabaseUnavailable(f"{path} is a folder, not a database file")
-        _create_private(path)
+        _prepare_file(path)
         opened: list[aiosqlite.Connection] = []
         try:
             for _ in ("writer", "reader"):

@@ -10,7 +10,7 @@ from handlers import render
 from handlers.booking.browse import offer_alternatives
 from handlers.booking.contact import complete_contact, missing_required
 from handlers.booking.draft import Draft, load_draft, save_draft
-from handlers.booking.menu import END, services_screen, start_over
+from handlers.booking.menu import END, limit_reached_screen, services_screen, start_over
 from handlers.common import answer, send, show
 from handlers.context import BotContext
 from handlers.keyboards import button
@@ -51,15 +51,7 @@ async def confirm(update: Update, context: BotContext) -> State:
         )
     if isinstance(outcome, TooManyBookings):
         save_draft(context, Draft(name=draft.name, phone=draft.phone, email=draft.email))
-        await show(
-            update,
-            context,
-            f"You already have {outcome.limit} upcoming "
-            f"booking{'' if outcome.limit == 1 else 's'}, the most one customer can hold. "
-            "Cancel one first, or move one to the time you wanted.",
-            InlineKeyboardMarkup([[button("📋 My bookings", cb.ShowMyBookings())]]),
-        )
-        return END
+        return await limit_reached_screen(update, context, outcome.limit)
     assert isinstance(outcome, Unavailable)
     gone = {
         "service": "This service is no longer offered.",

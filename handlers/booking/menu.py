@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from html import escape
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import ConversationHandler
 
 from handlers import callbacks as cb
@@ -13,7 +13,7 @@ from handlers import render
 from handlers.booking.draft import load_draft, save_draft
 from handlers.common import answer, send, show
 from handlers.context import BotContext
-from handlers.keyboards import services_keyboard
+from handlers.keyboards import button, services_keyboard
 from handlers.limits import MAX_MESSAGE, paginate, shorten, visible_len
 from handlers.prompt import State
 
@@ -30,10 +30,28 @@ def business_name(name: str) -> str:
     return escape(shorten(name, NAME_LIMIT))
 
 
+async def limit_reached_screen(update: Update, context: BotContext, limit: int) -> State:
+    """The customer already holds as many bookings as one may: say so, offer theirs."""
+    plural = "" if limit == 1 else "s"
+    await show(
+        update,
+        context,
+        f"You already have {limit} upcoming booking{plural}, the most one customer can hold. "
+        "Cancel one first, or move one to the time you want.",
+        InlineKeyboardMarkup([[button("📋 My bookings", cb.ShowMyBookings())]]),
+    )
+    return END
+
+
 async def services_screen(
     update: Update, context: BotContext, greeting: str = "", page: int = 0
 ) -> State:
-    """The list of services, a page at a time so any catalogue fits one message."""
+    """The list of services, a page at a time so any catalogue fits one message; a customer
+    who already holds the most bookings allowed is told so at once, not at Confirm."""
+    user = update.effective_user
+    limit = await context.services.booking.limit_reached(user.id) if user else None
+    if limit is not None:
+        return await limit_reached_screen(update, context, limit)
     services = await context.services.booking.active_services()
     business = await context.services.booking.business()
     if not services:

@@ -8,7 +8,9 @@ from urllib.parse import parse_qs, urlsplit
 from icalendar import Calendar
 
 from bot.app import BotRuntime
+from bot.booking import Contact
 from bot.clock import ManualClock
+from storage.bookings import Booked
 from storage.db import Database
 from storage.settings_store import SettingsRepository
 from tests.conftest import SALON
@@ -157,17 +159,29 @@ async def test_active_bookings_cap_is_refused_with_a_way_to_my_bookings(
     finally:
         await db.close()
     async with running_bot(bot_settings(tg, db_path), clock) as runtime:
+        assert runtime.services is not None
+        booking = runtime.services.booking
         ann = tg.user(504, first_name="Ann")
-        await confirm(tg, ann, await reach_summary(tg, ann, time="09:00"))
-        menu = await say(tg, ann, "/start")
-        staff = await tap(tg, ann, menu, HAIRCUT)
-        week = await tap(tg, ann, staff, "Anna")
-        slots = await tap(tg, ann, week, str(TUESDAY.day))
-        summary = await tap(tg, ann, slots, "14:00")
+        # Ann is at the summary when a booking of hers is made elsewhere (another device):
+        # Confirm is refused by the booking transaction, with a way to her bookings.
+        summary = await reach_summary(tg, ann, time="14:00")
+        haircut = next(s for s in await booking.active_services() if s.name == "Haircut")
+        elsewhere = await booking.book(
+            contact=Contact(telegram_user_id=504, name="Ann", phone=None, email=None),
+            service_id=haircut.id,
+            staff_id=None,
+            start=helsinki(TUESDAY, 9),
+            request_key="another-device",
+        )
+        assert isinstance(elsewhere, Booked)
         refused = await tap(tg, ann, summary, "✅ Confirm booking")
         assert "You already have 1 upcoming booking," in refused["text"]
         listing = await tap(tg, ann, refused, "📋 My bookings")
-        assert f"{short_day_and_time(TUESDAY, '09:00')} – Haircut with Anna" in listing["text"]
+        assert short_day_and_time(TUESDAY, "09:00") in listing["text"]
+        # From then on she is told at once, before choosing anything.
+        menu = await say(tg, ann, "/start")
+        assert "You already have 1 upcoming booking," in menu["text"]
+        assert "📋 My bookings" in buttons(menu)
         assert runtime.db is not None
         async with runtime.db.reader.execute("SELECT count(*) FROM bookings") as cur:
             assert (await cur.fetchone())[0] == 1  # type: ignore[index]
