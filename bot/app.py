@@ -40,6 +40,7 @@ from bot.persistence import SqlitePersistence
 from bot.runtime import Hooks, Part, Runtime
 from bot.services import Services
 from bot.staff_link import Connected, Refused, StaffLinkService
+from bot.sync.busy import GoogleBusy
 from bot.telegram_http import AiohttpRequest
 from bot.web import TelegramWebhook, WebServer
 from handlers import notices as notice_texts
@@ -51,6 +52,7 @@ from storage.catalog import CatalogRepository
 from storage.customers import CustomerRepository
 from storage.db import Database
 from storage.migrate import migrate
+from storage.own_events import OwnEventRepository
 from storage.ptb_store import PtbStore
 from storage.settings_store import SettingsRepository
 from storage.staff_links import StaffLinkRepository
@@ -129,6 +131,18 @@ def build_services(
     """Repositories and services over one database."""
     catalog = CatalogRepository(db)
     links = StaffLinkRepository(db)
+    accounts = GoogleAccounts(
+        settings=settings, clock=clock, catalog=catalog, links=links, notices=notices
+    )
+    busy_time = GoogleBusy(
+        accounts=accounts,
+        links=links,
+        own_events=OwnEventRepository(db),
+        clock=clock,
+        cache_seconds=settings.google_busy_cache_seconds,
+        timeout_seconds=settings.google_busy_timeout_seconds,
+        confirm_timeout_seconds=settings.google_confirm_timeout_seconds,
+    )
     booking = BookingService(
         catalog=catalog,
         customers=CustomerRepository(db),
@@ -136,10 +150,7 @@ def build_services(
         settings=SettingsRepository(db),
         clock=clock,
         default_timezone=settings.business_timezone,
-        external_busy=external_busy,
-    )
-    accounts = GoogleAccounts(
-        settings=settings, clock=clock, catalog=catalog, links=links, notices=notices
+        external_busy=external_busy if external_busy is not None else busy_time,
     )
     staff_link = StaffLinkService(
         settings=settings, clock=clock, catalog=catalog, links=links, accounts=accounts
@@ -151,6 +162,7 @@ def build_services(
         booking=booking,
         google_accounts=accounts,
         staff_link=staff_link,
+        busy_time=busy_time,
     )
 
 
@@ -262,6 +274,7 @@ def runtime_parts(
     """What runs while the bot runs, in start order (stopped in reverse)."""
     return [
         Hooks("google accounts", stop=services.google_accounts.close),
+        Hooks("google busy", stop=services.busy_time.close),
         TelegramApplication(app, outbound),
         web,
         TelegramUpdates(app, services.settings, webhook),

@@ -3,6 +3,8 @@
 Availability combines working hours, existing bookings (with buffers) and external busy time
 (Google free/busy, through the `ExternalBusy` port). Storage re-checks overlaps inside the
 write transaction, so a slot that looked free but was just taken is refused, never doubled.
+At Confirm (`book`, `reschedule`) the staff still free at the chosen time are re-checked
+against fresh external busy time (`fresh=True`) before the write.
 """
 
 from __future__ import annotations
@@ -48,10 +50,11 @@ CACHE_SECONDS = 2.0
 
 
 class ExternalBusy(Protocol):
-    """Busy time outside bookbot (e.g. the staff member's Google calendars)."""
+    """Busy time outside bookbot (e.g. the staff member's Google calendars); `fresh` asks for
+    data re-checked now (Confirm), not a recent cached answer."""
 
     async def busy(
-        self, staff_ids: Sequence[int], start: datetime, end: datetime
+        self, staff_ids: Sequence[int], start: datetime, end: datetime, *, fresh: bool = False
     ) -> Mapping[int, Sequence[Interval]]: ...
 
 
@@ -59,7 +62,7 @@ class NoExternalBusy:
     """No calendar connected: nothing outside bookbot blocks time."""
 
     async def busy(
-        self, staff_ids: Sequence[int], start: datetime, end: datetime
+        self, staff_ids: Sequence[int], start: datetime, end: datetime, *, fresh: bool = False
     ) -> Mapping[int, Sequence[Interval]]:
         return {}
 
@@ -179,8 +182,10 @@ class BookingService:
         *,
         ignore_booking: str | None = None,
         day: date | None = None,
+        fresh: bool = False,
     ) -> Availability:
-        """Free slots of these staff on one local day, or over the whole horizon."""
+        """Free slots of these staff on one local day, or over the whole horizon (`fresh`:
+        external busy time re-checked now, for Confirm)."""
         now = self.clock.now()
         span = read_span(business, service, now, day)
         ids = [s.id for s in staff]
@@ -194,7 +199,7 @@ class BookingService:
             booked=await self.bookings.blocked_times(
                 ids, span.start, span.end, ignore_booking=ignore_booking
             ),
-            external=await self._external.busy(ids, span.start, span.end),
+            external=await self._external.busy(ids, span.start, span.end, fresh=fresh),
         )
 
     async def free_days(
@@ -280,6 +285,10 @@ class BookingService:
         day = start.astimezone(business.tz).date()
         found = await self._availability(service, staff, business, day=day)
         free_ids = set(found.free.staff_free_at(start))
+        if free_ids:  # re-check those still free against fresh external busy time
+            rechecked = [s for s in staff if s.id in free_ids]
+            found = await self._availability(service, rechecked, business, day=day, fresh=True)
+            free_ids = set(found.free.staff_free_at(start))
         free_staff = [s for s in staff if s.id in free_ids]
         free_staff.sort(key=lambda s: (found.bookings_on(s.id, day), s.position, s.id))
         if free_staff:
@@ -387,6 +396,10 @@ class BookingService:
         found = await self._availability(
             service, [staff], business, ignore_booking=booking_id, day=day
         )
+        if found.free.staff_free_at(new_start):  # re-check against fresh external busy time
+            found = await self._availability(
+                service, [staff], business, ignore_booking=booking_id, day=day, fresh=True
+            )
         if found.free.staff_free_at(new_start):
             end = new_start + service.duration
             result = await self.bookings.reschedule(

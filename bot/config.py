@@ -89,6 +89,11 @@ class Settings(BaseSettings):
     google_oauth_revoke_uri: str = DEFAULT_GOOGLE_REVOKE_URI
     google_api_root_url: str = DEFAULT_GOOGLE_API_ROOT_URL
     invite_ttl_days: int = Field(default=7, ge=1, le=90)
+    # Google busy time (bot/sync/busy.py): how long a staff member's free/busy answer is
+    # reused, how long browsing waits for Google, and how long Confirm waits for fresh data.
+    google_busy_cache_seconds: float = Field(default=60, ge=0, le=3600)
+    google_busy_timeout_seconds: float = Field(default=5, gt=0, le=60)
+    google_confirm_timeout_seconds: float = Field(default=2, gt=0, le=60)
 
     @field_validator("admin_ids", mode="before")
     @classmethod

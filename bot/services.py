@@ -9,6 +9,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.google_accounts import GoogleAccounts
 from bot.staff_link import StaffLinkService
+from bot.sync.busy import GoogleBusy
 from storage.db import Database
 
 
@@ -22,3 +23,4 @@ class Services:
     booking: BookingService
     google_accounts: GoogleAccounts
     staff_link: StaffLinkService
+    busy_time: GoogleBusy  # Google busy time cache: `invalidate(staff_id)` on changes

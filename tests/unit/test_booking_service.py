@@ -38,7 +38,7 @@ class FixedBusy:
         self._busy = busy
 
     async def busy(
-        self, staff_ids: object, start: datetime, end: datetime
+        self, staff_ids: object, start: datetime, end: datetime, *, fresh: bool = False
     ) -> dict[int, list[Interval]]:
         return self._busy
 

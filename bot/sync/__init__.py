@@ -1,0 +1,1 @@
+"""Keeping bookbot and Google Calendar in step (busy time, outbox, incremental pull)."""
