@@ -285,15 +285,16 @@ class BookingService:
         day = start.astimezone(business.tz).date()
         found = await self._availability(service, staff, business, day=day)
         free_ids = set(found.free.staff_free_at(start))
-        if free_ids:  # re-check those still free against fresh external busy time
-            rechecked = [s for s in staff if s.id in free_ids]
-            found = await self._availability(service, rechecked, business, day=day, fresh=True)
-            free_ids = set(found.free.staff_free_at(start))
         free_staff = [s for s in staff if s.id in free_ids]
         free_staff.sort(key=lambda s: (found.bookings_on(s.id, day), s.position, s.id))
-        if free_staff:
+        # Least busy first; each re-checked against fresh external busy time just before the
+        # write (one Google call for the staff member who gets the booking, as a rule).
+        for member in free_staff:
+            fresh = await self._availability(service, [member], business, day=day, fresh=True)
+            if not fresh.free.staff_free_at(start):
+                continue
             result = await self.bookings.try_book(
-                self._new_booking(contact, service, [s.id for s in free_staff], start, request_key),
+                self._new_booking(contact, service, [member.id], start, request_key),
                 now=self.clock.now(),
                 origin="customer",
                 max_active=business.max_active_bookings,

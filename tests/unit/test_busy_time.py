@@ -385,3 +385,19 @@ async def test_revoked_account_keeps_slots_from_hours_and_bookings(
         request_key=None,
     )
     assert isinstance(booked, Booked)
+
+
+async def test_anyone_goes_to_the_next_staff_member_when_google_says_busy(world: World) -> None:
+    w = world
+    await w.booking.free_days(w.cut, None)
+    assert "13:00" in await _tuesday(w)
+    w.google.user_add_event(w.work, at(TUESDAY, 13), at(TUESDAY, 14))  # Anna, in Google
+    booked = await w.booking.book(
+        contact=_contact(7),
+        service_id=w.cut,
+        staff_id=None,
+        start=at(TUESDAY, 13),
+        request_key=None,
+    )
+    assert isinstance(booked, Booked)
+    assert booked.booking.staff_name == "Ben"  # Anna (first in line) is busy in Google
