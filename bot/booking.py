@@ -50,11 +50,18 @@ CACHE_SECONDS = 2.0
 
 
 class ExternalBusy(Protocol):
-    """Busy time outside bookbot (e.g. the staff member's Google calendars); `fresh` asks for
-    data re-checked now (Confirm), not a recent cached answer."""
+    """Busy time outside bookbot (e.g. the staff member's Google calendars). `fresh` asks for
+    data re-checked now (Confirm), not a recent cached answer; `any_age` accepts cached data
+    however old (a first pass whose result is re-checked with `fresh`)."""
 
     async def busy(
-        self, staff_ids: Sequence[int], start: datetime, end: datetime, *, fresh: bool = False
+        self,
+        staff_ids: Sequence[int],
+        start: datetime,
+        end: datetime,
+        *,
+        fresh: bool = False,
+        any_age: bool = False,
     ) -> Mapping[int, Sequence[Interval]]: ...
 
 
@@ -62,7 +69,13 @@ class NoExternalBusy:
     """No calendar connected: nothing outside bookbot blocks time."""
 
     async def busy(
-        self, staff_ids: Sequence[int], start: datetime, end: datetime, *, fresh: bool = False
+        self,
+        staff_ids: Sequence[int],
+        start: datetime,
+        end: datetime,
+        *,
+        fresh: bool = False,
+        any_age: bool = False,
     ) -> Mapping[int, Sequence[Interval]]:
         return {}
 
@@ -183,9 +196,10 @@ class BookingService:
         ignore_booking: str | None = None,
         day: date | None = None,
         fresh: bool = False,
+        any_age: bool = False,
     ) -> Availability:
         """Free slots of these staff on one local day, or over the whole horizon (`fresh`:
-        external busy time re-checked now, for Confirm)."""
+        external busy time re-checked now, for Confirm; `any_age`: cached however old)."""
         now = self.clock.now()
         span = read_span(business, service, now, day)
         ids = [s.id for s in staff]
@@ -199,7 +213,9 @@ class BookingService:
             booked=await self.bookings.blocked_times(
                 ids, span.start, span.end, ignore_booking=ignore_booking
             ),
-            external=await self._external.busy(ids, span.start, span.end, fresh=fresh),
+            external=await self._external.busy(
+                ids, span.start, span.end, fresh=fresh, any_age=any_age
+            ),
         )
 
     async def free_days(
@@ -283,7 +299,7 @@ class BookingService:
                 return AlreadyBooked(earlier)
         business = await self.business()
         day = start.astimezone(business.tz).date()
-        found = await self._availability(service, staff, business, day=day)
+        found = await self._availability(service, staff, business, day=day, any_age=True)
         free_ids = set(found.free.staff_free_at(start))
         free_staff = [s for s in staff if s.id in free_ids]
         free_staff.sort(key=lambda s: (found.bookings_on(s.id, day), s.position, s.id))
@@ -395,7 +411,7 @@ class BookingService:
         business = await self.business()
         day = new_start.astimezone(business.tz).date()
         found = await self._availability(
-            service, [staff], business, ignore_booking=booking_id, day=day
+            service, [staff], business, ignore_booking=booking_id, day=day, any_age=True
         )
         if found.free.staff_free_at(new_start):  # re-check against fresh external busy time
             found = await self._availability(

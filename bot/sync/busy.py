@@ -15,10 +15,11 @@
   (the booking horizon), so browsing days and slots costs one call per staff member per
   cache period. Concurrent readers share one fetch. `invalidate(staff_id)` drops it (change
   notifications); the dropped data stays only as a fallback for failures.
-- **Confirm.** `busy(..., fresh=True)` re-fetches (one call per staff member) unless a push
-  channel keeps that staff member's entry current (`mark_push_fresh`), waiting at most
-  GOOGLE_CONFIRM_TIMEOUT_SECONDS; after that the cached data stands (the fetch finishes in
-  the background and refreshes the cache).
+- **Confirm.** The booking service first picks candidates from whatever is cached
+  (`any_age=True`: no call when anything is), then `busy(..., fresh=True)` re-fetches (one
+  call per staff member) unless a push channel keeps that staff member's entry current
+  (`mark_push_fresh`), waiting at most GOOGLE_CONFIRM_TIMEOUT_SECONDS; after that the
+  cached data stands (the fetch finishes in the background and refreshes the cache).
 - **Failures never break the slot list.** Each wait is bounded (GOOGLE_BUSY_TIMEOUT_SECONDS
   for browsing); a timeout or a Google error falls back to the last data (or none), is
   logged, and is retried after FAILURE_RETRY at the latest. A staff member whose account
@@ -120,14 +121,22 @@ class GoogleBusy:
     # --- the ExternalBusy port -------------------------------------------------------------
 
     async def busy(
-        self, staff_ids: Sequence[int], start: datetime, end: datetime, *, fresh: bool = False
+        self,
+        staff_ids: Sequence[int],
+        start: datetime,
+        end: datetime,
+        *,
+        fresh: bool = False,
+        any_age: bool = False,
     ) -> Mapping[int, Sequence[Interval]]:
         """Busy intervals meeting [start, end) per staff member; `fresh` for the Confirm
-        re-check. Never raises for Google's sake: failures fall back to older data or none."""
+        re-check, `any_age` for the pass before it (whatever is cached, however old; fetched
+        only when nothing is). Never raises for Google's sake: failures fall back to older
+        data or none."""
         if not self._accounts.enabled or not staff_ids:
             return {}
         self._reach = max(self._reach, end - self._clock.now())
-        found = await asyncio.gather(*(self._one(i, start, end, fresh) for i in staff_ids))
+        found = await asyncio.gather(*(self._one(i, start, end, fresh, any_age) for i in staff_ids))
         return {i: busy for i, busy in zip(staff_ids, found, strict=True) if busy}
 
     # --- for change notifications ----------------------------------------------------------
@@ -162,10 +171,12 @@ class GoogleBusy:
     # --- reading -----------------------------------------------------------------------------
 
     async def _one(
-        self, staff_id: int, start: datetime, end: datetime, fresh: bool
+        self, staff_id: int, start: datetime, end: datetime, fresh: bool, any_age: bool
     ) -> list[Interval]:
         now = self._clock.now()
         entry = self._entries.get(staff_id)
+        if entry is not None and any_age and not fresh and entry.covers(start, end):
+            return entry.within(start, end)
         if entry is not None and self._usable(staff_id, entry, start, end, now, fresh):
             return entry.within(start, end)
         fetch = self._fetch_for(staff_id, start, end, now)

@@ -38,7 +38,13 @@ class FixedBusy:
         self._busy = busy
 
     async def busy(
-        self, staff_ids: object, start: datetime, end: datetime, *, fresh: bool = False
+        self,
+        staff_ids: object,
+        start: datetime,
+        end: datetime,
+        *,
+        fresh: bool = False,
+        any_age: bool = False,
     ) -> dict[int, list[Interval]]:
         return self._busy
 
