@@ -401,3 +401,22 @@ async def test_anyone_goes_to_the_next_staff_member_when_google_says_busy(world:
     )
     assert isinstance(booked, Booked)
     assert booked.booking.staff_name == "Ben"  # Anna (first in line) is busy in Google
+
+
+async def test_confirm_after_the_cache_expired_costs_one_call(
+    world: World, clock: ManualClock
+) -> None:
+    w = world
+    await w.booking.free_days(w.cut, None)  # "anyone": Anna's busy time is read
+    await _tuesday(w)
+    calls = _freebusy_calls(w.google)
+    clock.advance(timedelta(minutes=3))  # the customer took a while: the cache expired
+    booked = await w.booking.book(
+        contact=_contact(8),
+        service_id=w.cut,
+        staff_id=w.anna,
+        start=at(TUESDAY, 13),
+        request_key=None,
+    )
+    assert isinstance(booked, Booked)
+    assert _freebusy_calls(w.google) == calls + 1  # only the re-check, not a refresh first
