@@ -112,6 +112,7 @@ class GoogleBusy:
         self._fetches: dict[int, _Fetch] = {}
         self._push_fresh: set[int] = set()
         self._reported: dict[int, frozenset[tuple[str, str]]] = {}
+        self._changed_at: dict[int, int] = {}  # staff id -> seq of the last invalidate
         self._reach = timedelta(0)
         self._seq = itertools.count(1)
 
@@ -144,12 +145,14 @@ class GoogleBusy:
     def invalidate(self, staff_id: int) -> None:
         """The staff member's calendars changed: the next read fetches afresh (the old data
         is kept only as a fallback if that fetch fails)."""
+        self._changed_at[staff_id] = next(self._seq)
         entry = self._entries.get(staff_id)
         if entry is not None:
             self._entries[staff_id] = replace(entry, current=False)
         fetch = self._fetches.get(staff_id)
         if fetch is not None and not fetch.task.done():
-            # Started before the change: its answer may predate it, so it is not reused.
+            # Started before the change: its answer may predate it, so it is not reused
+            # (and is kept only as fallback data when it lands).
             del self._fetches[staff_id]
 
     def mark_push_fresh(self, staff_id: int, fresh: bool = True) -> None:
@@ -253,7 +256,8 @@ class GoogleBusy:
             self._keep_as_fallback(staff_id)
             return None
         now = self._clock.now()
-        entry = _Entry(seq, low, high, tuple(busy), now + self._ttl, current=True)
+        current = seq > self._changed_at.get(staff_id, 0)
+        entry = _Entry(seq, low, high, tuple(busy), now + self._ttl, current=current)
         self._store(staff_id, entry)
         return entry
 

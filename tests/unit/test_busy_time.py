@@ -420,3 +420,17 @@ async def test_confirm_after_the_cache_expired_costs_one_call(
     )
     assert isinstance(booked, Booked)
     assert _freebusy_calls(w.google) == calls + 1  # only the re-check, not a refresh first
+
+
+async def test_an_answer_started_before_a_change_notification_is_not_trusted(
+    world: World,
+) -> None:
+    w = world
+    w.google.set_latency(0.3, FREEBUSY)
+    browsing = asyncio.create_task(_tuesday(w))
+    await asyncio.sleep(0.1)  # the query is on its way ...
+    w.busy.invalidate(w.anna)  # ... when Google says the calendar changed
+    assert "13:00" in await browsing  # that answer was made before the change ...
+    w.google.user_add_event(w.work, at(TUESDAY, 13), at(TUESDAY, 14))  # (which it missed)
+    w.google.set_latency(0.0, FREEBUSY)
+    assert "13:00" not in await _tuesday(w)  # asked again, not the answer from before
