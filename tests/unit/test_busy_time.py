@@ -67,6 +67,7 @@ async def _world(
     clock: ManualClock,
     *,
     cache_seconds: float = 60,
+    browse_timeout: float = 5,
     confirm_timeout: float = 2,
 ) -> World:
     settings = Settings(
@@ -90,7 +91,7 @@ async def _world(
         own_events=OwnEventRepository(db),
         clock=clock,
         cache_seconds=cache_seconds,
-        timeout_seconds=5,
+        timeout_seconds=browse_timeout,
         confirm_timeout_seconds=confirm_timeout,
     )
     booking = BookingService(
@@ -434,3 +435,27 @@ async def test_an_answer_started_before_a_change_notification_is_not_trusted(
     w.google.user_add_event(w.work, at(TUESDAY, 13), at(TUESDAY, 14))  # (which it missed)
     w.google.set_latency(0.0, FREEBUSY)
     assert "13:00" not in await _tuesday(w)  # asked again, not the answer from before
+
+
+async def test_slow_google_never_holds_up_the_slot_list(
+    google: FakeGoogle,
+    salon_db: Database,
+    clock: ManualClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
+    w = await _world(google, salon_db, clock, browse_timeout=0.3)
+    try:
+        w.google.user_add_event(w.work, at(TUESDAY, 9), at(TUESDAY, 10))
+        w.google.set_latency(1.0, FREEBUSY)
+        loop = asyncio.get_running_loop()
+        began = loop.time()
+        slots = await _tuesday(w)
+        assert loop.time() - began < 1.0  # did not wait for Google
+        assert "09:00" in slots  # nothing known yet: hours and bookings alone
+        await asyncio.sleep(1.0)  # the query finished in the background ...
+        assert "09:00" not in await _tuesday(w)  # ... and its answer is used
+        assert _freebusy_calls(w.google) == 1
+    finally:
+        await w.busy.close()
+        await w.accounts.close()
