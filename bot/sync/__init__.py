@@ -1,1 +1,1 @@
-"""Keeping bookbot and Google Calendar in step (busy time, outbox, incremental pull)."""
+"""Calendar sync between the bot and Google (workers that run as parts of the runtime)."""
