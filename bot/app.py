@@ -153,7 +153,12 @@ def build_services(
         external_busy=external_busy if external_busy is not None else busy_time,
     )
     staff_link = StaffLinkService(
-        settings=settings, clock=clock, catalog=catalog, links=links, accounts=accounts
+        settings=settings,
+        clock=clock,
+        catalog=catalog,
+        links=links,
+        accounts=accounts,
+        on_calendars_changed=busy_time.invalidate,
     )
     return Services(
         settings=settings,

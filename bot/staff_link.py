@@ -8,6 +8,7 @@ hashes are stored. Tokens, sessions and revocation belong to `bot.google_account
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal
@@ -116,12 +117,15 @@ class StaffLinkService:
         catalog: CatalogRepository,
         links: StaffLinkRepository,
         accounts: GoogleAccounts,
+        on_calendars_changed: Callable[[int], None] | None = None,
     ) -> None:
         self.settings = settings
         self.clock = clock
         self.catalog = catalog
         self.links = links
         self.accounts = accounts
+        # Told the staff id when their calendars or connection change (the busy-time cache).
+        self._on_calendars_changed = on_calendars_changed or (lambda staff_id: None)
 
     @property
     def google_enabled(self) -> bool:
@@ -242,7 +246,10 @@ class StaffLinkService:
                 for c in chosen.values()
             ],
         )
+        self._on_calendars_changed(staff_id)
 
     async def disconnect(self, staff_id: int) -> bool:
         """Revoke at Google (best effort), forget the tokens, keep every booking."""
-        return await self.accounts.disconnect(staff_id)
+        disconnected = await self.accounts.disconnect(staff_id)
+        self._on_calendars_changed(staff_id)
+        return disconnected

@@ -13,7 +13,7 @@ import pytest
 from bot.app import BotRuntime
 from bot.clock import ManualClock
 from tests.conftest import SALON
-from tests.e2e.flows import confirm, reach_step, reach_summary, tap
+from tests.e2e.flows import confirm, reach_step, reach_summary, say, tap
 from tests.e2e.google_harness import free_port, google_settings
 from tests.e2e.harness import ADMIN_ID, buttons, load_business, running_bot
 from tests.e2e.test_staff_google import connect, link_staff
@@ -166,3 +166,19 @@ async def test_database_holds_nothing_of_events_the_bot_did_not_create(
     for what, text in secrets.items():
         assert text.lower() not in dump, what
     assert "zqxj" not in dump
+
+
+async def test_newly_chosen_blocking_calendar_applies_at_once(
+    tg: FakeTelegram, google: FakeGoogle, gbot: BotRuntime, anna_google: Account
+) -> None:
+    personal = google.add_calendar(anna_google, "Personal")
+    staff = await connect_anna(tg, google, anna_google, 910)
+    google.user_add_event(personal.id, at(TUESDAY, 13), at(TUESDAY, 14))
+    first = tg.user(911, first_name="Gil")
+    assert "13:00" in buttons(await reach_step(tg, first, "time"))  # not a blocking calendar
+    picker = await say(tg, staff, "/calendars")
+    blocking = await tap(tg, staff, picker, "📅 Test Salon bookings")
+    blocking = await tap(tg, staff, blocking, "▫️ Personal")
+    assert "Saved" in (await tap(tg, staff, blocking, "💾 Save"))["text"]
+    second = tg.user(912, first_name="Hal")  # the bot's clock has not moved: no cache expiry
+    assert "13:00" not in buttons(await reach_step(tg, second, "time"))
