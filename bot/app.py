@@ -41,6 +41,7 @@ from bot.runtime import Hooks, Part, Runtime
 from bot.services import Services
 from bot.staff_link import Connected, Refused, StaffLinkService
 from bot.sync.busy import GoogleBusy
+from bot.sync.outbox_worker import OutboxWorker
 from bot.telegram_http import AiohttpRequest
 from bot.web import TelegramWebhook, WebServer
 from handlers import notices as notice_texts
@@ -283,6 +284,7 @@ def runtime_parts(
         TelegramApplication(app, outbound),
         web,
         TelegramUpdates(app, services.settings, webhook),
+        OutboxWorker.from_services(services, RenderedNotices(outbound)),
     ]
 
 

@@ -12,7 +12,11 @@ from datetime import timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
+from bot.domain.event_template import DEFAULT_DESCRIPTION, DEFAULT_TITLE, validate
+
 ContactField = Literal["no", "optional", "required"]
+SendUpdates = Literal["all", "externalOnly", "none"]
+_SEND_UPDATES = ("all", "externalOnly", "none")
 _CONTACT_CHOICES = ("no", "optional", "required")
 MAX_ACTIVE_BOOKINGS_LIMIT = 100
 
@@ -37,6 +41,13 @@ class BusinessSettings:
     ask_email: ContactField = "optional"
     # Upcoming bookings one customer may hold at once, so one account cannot hoard the calendar.
     max_active_bookings: int = 5
+    # The Google event of a booking: title and description templates (bot.domain.event_template),
+    # a Meet link, the customer as attendee (when an e-mail is known) and whom Google e-mails.
+    event_title: str = DEFAULT_TITLE
+    event_description: str = DEFAULT_DESCRIPTION
+    event_meet: bool = False
+    event_invite_customer: bool = False
+    event_send_updates: SendUpdates = "none"
 
     def __post_init__(self) -> None:
         ZoneInfo(self.timezone)
@@ -58,6 +69,10 @@ class BusinessSettings:
             raise ValueError(
                 f"max_active_bookings must be between 1 and {MAX_ACTIVE_BOOKINGS_LIMIT}"
             )
+        validate(self.event_title)
+        validate(self.event_description)
+        if self.event_send_updates not in _SEND_UPDATES:
+            raise ValueError(f"event_send_updates must be one of {_SEND_UPDATES}")
         if self.ask_phone not in _CONTACT_CHOICES or self.ask_email not in _CONTACT_CHOICES:
             raise ValueError(f"ask_phone/ask_email must be one of {_CONTACT_CHOICES}")
 

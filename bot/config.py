@@ -94,6 +94,14 @@ class Settings(BaseSettings):
     google_busy_cache_seconds: float = Field(default=60, ge=0, le=3600)
     google_busy_timeout_seconds: float = Field(default=5, gt=0, le=60)
     google_confirm_timeout_seconds: float = Field(default=2, gt=0, le=60)
+    # The outbox worker (bot/sync/outbox_worker.py): how often it looks for due rows when
+    # nothing woke it, Calendar requests per second per staff account (Google's per-user
+    # quota is far higher; staying well under it avoids 403 rateLimitExceeded storms),
+    # attempts before a change becomes a dead letter, and how long a claim is leased.
+    outbox_poll_seconds: float = Field(default=2.0, gt=0, le=3600)
+    google_requests_per_second: float = Field(default=5.0, gt=0, le=1000)
+    outbox_max_attempts: int = Field(default=10, ge=1, le=100)
+    outbox_lease_seconds: int = Field(default=120, ge=10, le=3600)
 
     @field_validator("admin_ids", mode="before")
     @classmethod

@@ -7,6 +7,7 @@ renders each into messages, and the composition root sends them through `bot.out
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
@@ -40,7 +41,22 @@ class GoogleAccessLost:
     admin_chat_ids: tuple[int, ...]
 
 
-Notice = GoogleConnected | GoogleSignInFailed | GoogleAccessLost
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CalendarWriteFailed:
+    """A booking change could not be written to the staff member's Google Calendar and will not
+    be retried (a dead letter, listed by `bookbot doctor`)."""
+
+    booking_id: str
+    staff_name: str
+    service_name: str
+    start: datetime
+    timezone: str
+    cancelled: bool
+    reason: str
+    admin_chat_ids: tuple[int, ...]
+
+
+Notice = GoogleConnected | GoogleSignInFailed | GoogleAccessLost | CalendarWriteFailed
 
 
 class Notices(Protocol):

@@ -33,6 +33,8 @@ from pydantic import (
 )
 
 from bot.business import MAX_ACTIVE_BOOKINGS_LIMIT, MAX_HORIZON_DAYS, BusinessSettings
+from bot.domain.event_template import DEFAULT_DESCRIPTION, DEFAULT_TITLE
+from bot.domain.event_template import validate as validate_template
 from bot.domain.money import InvalidPrice, check_currency, format_money, max_minor, parse_price
 from storage.catalog import CatalogChanges, CatalogRepository, KindChanges, ServiceSpec, StaffSpec
 from storage.db import Database
@@ -114,6 +116,16 @@ class BusinessSection(_Strict):
     ask_phone: Literal["no", "optional", "required"] = "optional"
     ask_email: Literal["no", "optional", "required"] = "optional"
     max_active_bookings: int = Field(default=5, ge=1, le=MAX_ACTIVE_BOOKINGS_LIMIT)
+    event_title: str = Field(default=DEFAULT_TITLE, min_length=1)
+    event_description: str = DEFAULT_DESCRIPTION
+    event_meet: bool = False
+    event_invite_customer: bool = False
+    event_send_updates: Literal["all", "externalOnly", "none"] = "none"
+
+    @field_validator("event_title", "event_description")
+    @classmethod
+    def _template(cls, value: str) -> str:
+        return validate_template(value)
 
     @field_validator("timezone")
     @classmethod
@@ -289,6 +301,11 @@ def _business(section: BusinessSection, default_timezone: str) -> BusinessSettin
             ask_phone=section.ask_phone,
             ask_email=section.ask_email,
             max_active_bookings=section.max_active_bookings,
+            event_title=section.event_title,
+            event_description=section.event_description,
+            event_meet=section.event_meet,
+            event_invite_customer=section.event_invite_customer,
+            event_send_updates=section.event_send_updates,
         )
     except Exception as err:
         raise SetupFileError(f"business: {err}") from err

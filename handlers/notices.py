@@ -7,8 +7,15 @@ and content as plain data); the composition root sends them.
 from __future__ import annotations
 
 from html import escape
+from zoneinfo import ZoneInfo
 
-from bot.notices import GoogleAccessLost, GoogleConnected, GoogleSignInFailed, Notice
+from bot.notices import (
+    CalendarWriteFailed,
+    GoogleAccessLost,
+    GoogleConnected,
+    GoogleSignInFailed,
+    Notice,
+)
 from bot.outbound import Button, OutboundMessage
 from bot.staff_link import RefusalReason, Refused
 from handlers import callbacks as cb
@@ -66,7 +73,22 @@ def render(notice: Notice) -> list[OutboundMessage]:
                 + escape(refusal_text(Refused(reason=notice.reason))),
             )
         ]
+    if isinstance(notice, CalendarWriteFailed):
+        return _write_failed(notice)
     return _access_lost(notice)
+
+
+def _write_failed(notice: CalendarWriteFailed) -> list[OutboundMessage]:
+    when = notice.start.astimezone(ZoneInfo(notice.timezone)).strftime("%a %d %b %H:%M")
+    what = "cancellation" if notice.cancelled else "booking"
+    text = (
+        f"⚠️ A {what} could not be written to {escape(shorten(notice.staff_name, _QUERY_CHARS))}'s "
+        f"Google Calendar and will not be retried: {escape(shorten(notice.service_name, 100))}, "
+        f"{when} (ref <code>{escape(notice.booking_id)}</code>).\n"
+        f"Google said: {escape(shorten(notice.reason, 300))}\n"
+        "Please check the calendar by hand; <code>bookbot doctor</code> lists these."
+    )
+    return [OutboundMessage(chat_id=admin, html=text) for admin in notice.admin_chat_ids]
 
 
 def _connected(notice: GoogleConnected) -> OutboundMessage:

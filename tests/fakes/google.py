@@ -43,7 +43,16 @@ from tests.fakes.google_oauth import OAuthServer
 from tests.fakes.google_push import Channel, Delivery, PushHub
 from tests.fakes.google_store import JSON, Account, Calendar, GoogleStore, StoredEvent
 
-__all__ = ["Account", "Calendar", "Call", "Channel", "Delivery", "FakeGoogle", "Invitation"]
+__all__ = [
+    "Account",
+    "Calendar",
+    "Call",
+    "Channel",
+    "Delivery",
+    "FakeGoogle",
+    "Fault",
+    "Invitation",
+]
 
 
 class FakeGoogle:
@@ -337,11 +346,22 @@ class FakeGoogle:
         reason: str | None = None,
         retry_after: float | None = None,
         times: int = 1,
+        applied: bool = False,
+        hang: float = 0.0,
     ) -> None:
-        """Fail the next ``times`` calls of a method (discovery id, ``oauth.token``/``revoke``)."""
+        """Fail the next ``times`` calls of a method (discovery id, ``oauth.token``/``revoke``);
+        ``applied``: the call takes effect, then fails; ``hang``: seconds before answering."""
         if not method_id.startswith("oauth.") and method_id not in self.api.specs:
             raise KeyError(f"unknown method id {method_id!r}")
-        self._faults.add(method_id, Fault(status, reason, retry_after, times))
+        self._faults.add(
+            method_id, Fault(status, reason, retry_after, times, applied=applied, hang=hang)
+        )
+
+    def fail_randomly(
+        self, rate: float, mix: list[Fault], *, prefix: str = "calendar.", seed: int = 0
+    ) -> None:
+        """Fail a `rate` share of Calendar calls with faults picked from `mix` (seeded)."""
+        self._faults.randomly(rate, mix, prefix=prefix, seed=seed)
 
     def set_latency(self, seconds: float, method_id: str | None = None) -> None:
         """Delay answers of one method, or of all when ``method_id`` is None."""

@@ -249,7 +249,8 @@ class CalendarApi:
         try:
             body = json_body(raw)
             fault = self.faults.take(spec.id)
-            if fault is not None:
+            if fault is not None and not fault.applied:
+                await asyncio.sleep(fault.hang)
                 raise fault.api_error()
             token = self._authenticate(request)
             account = token.account.email
@@ -258,6 +259,9 @@ class CalendarApi:
             self._check_rate(token.account)
             ctx = ApiContext(request, spec, self.store, token.account, token, request.query, body)
             response = await self.handlers[spec.id](ctx)
+            if fault is not None:  # applied: the write stands, the answer is lost
+                await asyncio.sleep(fault.hang)
+                raise fault.api_error()
         except ApiError as err:
             response = err.response()
         headers = {k: v for k, v in request.headers.items() if k.lower().startswith("if-")}

@@ -7,6 +7,13 @@ Error shapes follow Google's documentation:
   https://developers.google.com/identity/protocols/oauth2/web-server) are
   ``{"error": "...", "error_description": "..."}``.
 
+Injected faults can be "applied": the request takes effect and then the answer is an error
+(or never arrives in time: ``hang``), as when Google commits a write and the response is lost
+on the way; the errors guide's advice to retry with exponential backoff
+(https://developers.google.com/calendar/api/guides/errors#backend_error) is exactly what makes
+such a retry meet its own earlier write (a client-chosen event id then answers 409).
+A random plan (`FaultPlan.randomly`) fails a share of calls with a mix of faults.
+
 Rate limiting answers like the errors guide says Google does: 403 ``usageLimits``
 ``userRateLimitExceeded`` / ``rateLimitExceeded``, or 429 ``rateLimitExceeded``; 500/503
 ``backendError`` (https://developers.google.com/calendar/api/guides/quota).
@@ -14,7 +21,10 @@ Rate limiting answers like the errors guide says Google does: 403 ``usageLimits`
 
 from __future__ import annotations
 
+import copy
 import json
+import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -141,6 +151,8 @@ class Fault:
     reason: str | None
     retry_after: float | None
     remaining: int
+    applied: bool = False  # the request takes effect before the fault answers
+    hang: float = 0.0  # seconds to hold the answer (longer than the client waits: a timeout)
 
     def api_error(self) -> ApiError:
         """This fault as a Calendar API error."""
@@ -192,6 +204,16 @@ class FaultPlan:
     def __init__(self) -> None:
         self._faults: dict[str, list[Fault]] = {}
         self._latency: dict[str | None, float] = {}
+        self._rate = 0.0
+        self._mix: Sequence[Fault] = ()
+        self._prefix = ""
+        self._rng = random.Random(0)  # noqa: S311 - test faults
+
+    def randomly(self, rate: float, mix: Sequence[Fault], *, prefix: str, seed: int) -> None:
+        """Fail a `rate` share of the calls whose method id starts with `prefix`, each with a
+        fault picked from `mix` (queued faults still come first)."""
+        self._rate, self._mix, self._prefix = rate, tuple(mix), prefix
+        self._rng = random.Random(seed)  # noqa: S311 - test faults
 
     def add(self, method_id: str, fault: Fault) -> None:
         """Queue a fault for a method."""
@@ -201,6 +223,8 @@ class FaultPlan:
         """The fault that applies to this call, consuming one use of it."""
         queue = self._faults.get(method_id)
         if not queue:
+            if self._mix and method_id.startswith(self._prefix) and self._rng.random() < self._rate:
+                return copy.copy(self._rng.choice(self._mix))
             return None
         fault = queue[0]
         fault.remaining -= 1
