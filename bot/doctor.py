@@ -29,6 +29,7 @@ from bot.telegram_http import AiohttpRequest
 from storage.catalog import CatalogRepository
 from storage.db import Database
 from storage.migrate import available_migrations, current_version
+from storage.outbox import OutboxQueue
 from storage.staff_links import StaffLinkRepository
 
 
@@ -125,6 +126,7 @@ async def check_database(settings: Settings) -> list[Check]:
             checks.append(Check(True, f"database schema is up to date (version {version})"))
             checks += await _business_checks(db)
             checks += await _staff_checks(settings, db)
+            checks += await _dead_letter_checks(db)
         return checks
     except Exception as err:
         return [
@@ -211,6 +213,35 @@ async def _staff_checks(settings: Settings, db: Database) -> list[Check]:
                     "/connect again",
                 )
             )
+    return checks
+
+
+DEAD_LETTERS_SHOWN = 20
+
+
+async def _dead_letter_checks(db: Database) -> list[Check]:
+    """Booking changes the outbox worker gave up writing to Google (newest first)."""
+    dead = await OutboxQueue(db).dead_letters()
+    if not dead:
+        return []
+    checks = [
+        Check(
+            False,
+            f"{len(dead)} booking change(s) could not be written to Google Calendar",
+            "check those events in the staff calendar by hand; the reasons are below",
+        )
+    ]
+    for letter in dead[:DEAD_LETTERS_SHOWN]:
+        what = "cancel" if letter.action == "delete" else "booking"
+        checks.append(
+            Check(
+                False,
+                f"{letter.staff_name}: {what} {letter.booking_id} "
+                f"({letter.dead_at:%Y-%m-%d %H:%M} UTC, {letter.attempts} attempts): "
+                f"{letter.error[:200]}",
+                "fix the cause (see the error), then write the event by hand",
+            )
+        )
     return checks
 
 

@@ -81,6 +81,15 @@ class TokenBucket:
             await asyncio.sleep((1 - self._tokens) / self._rate)
 
 
+async def _unless(expected: type[GoogleError], call: Awaitable[T]) -> T | None:
+    """The call's result, or None for an answer the worker expects (a 409 on insert, a 412 on
+    patch), so the account does not record it as an error."""
+    try:
+        return await call
+    except expected:
+        return None
+
+
 def backoff(attempts: int, retry_after: float | None, rng: random.Random) -> timedelta:
     """The wait before the next try: exponential with jitter, at least `retry_after`."""
     ceiling = min(BACKOFF_CAP, BACKOFF_BASE * (2 ** min(attempts, 20)))
@@ -270,32 +279,34 @@ class OutboxWorker:
         event: EventInfo
         if booking.event_etag is None:
             body = new_event(booking, business)
-            try:
-                event = await self._call(
-                    session,
-                    lambda c, t: c.insert_event(
+            inserted = await self._call(
+                session,
+                lambda c, t: _unless(
+                    Conflict,
+                    c.insert_event(
                         t, cal, body, send_updates=send, conference_data_version=version
                     ),
-                )
-            except Conflict:
-                event = await self._adopt(session, cal, booking, fields)
+                ),
+            )
+            event = inserted or await self._adopt(session, cal, booking, fields)
         else:
             etag = booking.event_etag
-            try:
-                event = await self._call(
-                    session,
-                    lambda c, t: c.patch_event(
-                        t, cal, booking.id, fields, if_match=etag, send_updates=send
-                    ),
-                )
-            except PreconditionFailed:  # changed in Google since: re-read, then ours wins
+            patched = await self._call(
+                session,
+                lambda c, t: _unless(
+                    PreconditionFailed,
+                    c.patch_event(t, cal, booking.id, fields, if_match=etag, send_updates=send),
+                ),
+            )
+            if patched is None:  # changed in Google since: re-read, then ours wins
                 current = await self._owned(session, cal, booking)
-                event = await self._call(
+                patched = await self._call(
                     session,
                     lambda c, t: c.patch_event(
                         t, cal, booking.id, fields, if_match=current.etag, send_updates=send
                     ),
                 )
+            event = patched
         await self._bookings.record_event(booking.id, calendar_id=cal, etag=event.etag)
         if event.hangout_link is not None:
             await self._queue.record_meet_url(booking.id, event.hangout_link)

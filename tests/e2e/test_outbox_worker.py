@@ -4,6 +4,7 @@ cancels delete it, coalescing, 409 adoption, revoked access, dead letters."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,10 +14,12 @@ import pytest
 
 from bot.app import BotRuntime
 from bot.clock import ManualClock
+from bot.doctor import run_doctor
 from bot.sync.event_content import OWNER_KEY
 from storage.outbox import OutboxQueue
 from storage.records import BookingRecord
 from tests.e2e.flows import confirm, reach_summary, say, tap
+from tests.e2e.google_harness import consent_url_of, open_consent, visit
 from tests.e2e.harness import ADMIN_ID
 from tests.e2e.outbox_harness import (
     connect_staff,
@@ -193,5 +196,128 @@ async def test_insert_applied_then_503_is_adopted_not_duplicated(
         assert stored is not None and stored.event_etag == ours(google)[0]["etag"]
 
 
-async def _attempted(google: FakeGoogle, method: str) -> bool:
-    return bool(google.calls_of(method))
+async def _attempted(google: FakeGoogle, method: str, count: int = 1) -> bool:
+    return len(google.calls_of(method)) >= count
+
+
+def _texts(tg: FakeTelegram, chat_id: int, needle: str) -> list[str]:
+    return [
+        str(c.params["text"])
+        for c in tg.calls("sendMessage", chat_id=chat_id)
+        if needle in str(c.params.get("text", ""))
+    ]
+
+
+async def test_revoked_grant_parks_rows_until_reconnect_then_flushes_in_order(
+    tg: FakeTelegram,
+    google: FakeGoogle,
+    anna_google: Account,
+    admin: FakeUser,
+    db_path: Path,
+    clock: ManualClock,
+) -> None:
+    await prepare_business(db_path)
+    async with outbox_bot(tg, google, db_path, clock) as bot:
+        assert bot.services is not None
+        anna = tg.user(878, first_name="Anna")
+        await connect_staff(tg, google, admin, "Anna", anna, anna_google)
+        ann, bob = tg.user(879, first_name="Ann"), tg.user(880, first_name="Bob")
+        await confirm(tg, ann, await reach_summary(tg, ann, time="09:00"))
+        first = await only_booking(bot, ann)
+        await until(lambda: drained(bot), what="the first booking")
+
+        google.revoke_account(anna_google)  # Anna removes the bot's access in her account
+        mark = tg.mark()
+        await confirm(tg, bob, await reach_summary(tg, bob, time="11:00"))
+        second = await only_booking(bot, bob)
+        warning = await tg.wait_for(
+            "sendMessage",
+            chat_id=anna.id,
+            since=mark,
+            predicate=lambda c: "stopped working" in str(c.params.get("text", "")),
+        )
+        moved = await bot.services.booking.reschedule(
+            ann.id, first.id, first.start + timedelta(hours=4)
+        )
+        assert type(moved).__name__ == "Changed"
+        clock.advance(timedelta(minutes=5))  # past any backoff (and within the link's 10 min)
+        await asyncio.sleep(0.3)
+        assert [(b, a) for b, a in await bot.services.booking.bookings.pending_outbox()] == [
+            (second.id, "upsert"),
+            (first.id, "upsert"),
+        ]
+        assert await OutboxQueue(bot.services.db).dead_letters() == []  # waiting, not failed
+        assert [e["id"] for e in ours(google)] == [first.id]
+        assert utc(ours(google)[0]["start"]["dateTime"]) == first.start
+
+        # Anna signs in again from the warning: her rows flush, in order.
+        calls_before = len(google.calls)
+        google.set_consent(anna_google)
+        callback = await open_consent(consent_url_of(warning.result))
+        assert (await visit(callback)).status == 200
+        await until(lambda: drained(bot), what="the parked rows after reconnecting")
+        events = {e["id"]: e for e in ours(google)}
+        assert set(events) == {first.id, second.id}
+        assert utc(events[first.id]["start"]["dateTime"]) == first.start + timedelta(hours=4)
+        writes = [
+            c
+            for c in google.calls[calls_before:]
+            if c.method_id in ("calendar.events.insert", "calendar.events.patch")
+        ]
+        assert [(c.method_id, c.status) for c in writes] == [
+            ("calendar.events.insert", 200),  # Bob's booking was queued first
+            ("calendar.events.patch", 200),
+        ]
+        assert len(_texts(tg, anna.id, "stopped working")) == 1  # told once
+        assert len(_texts(tg, ADMIN_ID, "stopped working")) == 1
+
+
+async def test_permanent_error_is_a_dead_letter_told_once_and_listed_by_doctor(
+    tg: FakeTelegram,
+    google: FakeGoogle,
+    anna_google: Account,
+    admin: FakeUser,
+    db_path: Path,
+    clock: ManualClock,
+) -> None:
+    await prepare_business(db_path)
+    async with outbox_bot(tg, google, db_path, clock, outbox_max_attempts=2) as bot:
+        assert bot.services is not None
+        anna = tg.user(881, first_name="Anna")
+        await connect_staff(tg, google, admin, "Anna", anna, anna_google)
+        google.fail_next("calendar.events.insert", 400, reason="invalid")
+        ann = tg.user(882, first_name="Ann")
+        await confirm(tg, ann, await reach_summary(tg, ann, time="09:00"))
+        refused = await only_booking(bot, ann)
+        told = await tg.wait_for(
+            "sendMessage",
+            chat_id=ADMIN_ID,
+            predicate=lambda c: "could not be written" in str(c.params.get("text", "")),
+        )
+        assert refused.id in str(told.params["text"]) and "Anna" in str(told.params["text"])
+
+        # Too many temporary failures end the same way (OUTBOX_MAX_ATTEMPTS=2).
+        google.fail_next("calendar.events.insert", 503, times=2)
+        bob = tg.user(883, first_name="Bob")
+        await confirm(tg, bob, await reach_summary(tg, bob, time="11:00"))
+        tired = await only_booking(bot, bob)
+        await until(lambda: _attempted(google, "calendar.events.insert", 2), what="first try")
+        clock.advance(timedelta(minutes=5))
+        queue = OutboxQueue(bot.services.db)
+        await until(lambda: _dead(queue, 2), what="the second dead letter")
+
+        assert ours(google) == []
+        dead = await queue.dead_letters()
+        assert {d.booking_id for d in dead} == {refused.id, tired.id}
+        clock.advance(timedelta(hours=1))
+        await asyncio.sleep(0.3)  # nothing retried, nobody told twice
+        assert len(google.calls_of("calendar.events.insert")) == 3
+        assert len(_texts(tg, ADMIN_ID, "could not be written")) == 2
+        lines = [c.line() for c in await run_doctor(bot.settings)]
+        assert any("2 booking change(s) could not be written" in line for line in lines)
+        assert any(refused.id in line and "BadRequest" in line for line in lines)
+        assert any(tired.id in line and "Transient" in line for line in lines)
+
+
+async def _dead(queue: OutboxQueue, count: int) -> bool:
+    return len(await queue.dead_letters()) == count
