@@ -165,6 +165,7 @@ class GoogleCalendar:
             api_root_url=settings.api_root_url,
             clock=clock,
             on_refresh=on_refresh,
+            timeout=settings.google_request_timeout_seconds,
         )
 
     def __repr__(self) -> str:
