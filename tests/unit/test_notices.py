@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import get_args
 
-from bot.notices import GoogleAccessLost, GoogleConnected, GoogleSignInFailed
+from bot.notices import CalendarWriteFailed, GoogleAccessLost, GoogleConnected, GoogleSignInFailed
 from bot.staff_link import RefusalReason, Refused
 from handlers import callbacks as cb
 from handlers.notices import refusal_text, render
@@ -55,3 +56,23 @@ def test_every_refusal_has_words_within_limits() -> None:
         assert text and len(text) <= 1000
     (failed,) = render(GoogleSignInFailed(staff_chat_id=5, reason="declined"))
     assert "declined" in failed.html and failed.chat_id == 5
+
+
+def test_calendar_write_failed_tells_each_admin_escaped_and_within_limits() -> None:
+    messages = render(
+        CalendarWriteFailed(
+            booking_id="abc123",
+            staff_name=LONG,
+            service_name=LONG,
+            start=datetime(2026, 3, 3, 7, 0, tzinfo=UTC),
+            timezone="Europe/Helsinki",
+            cancelled=False,
+            reason=LONG,
+            admin_chat_ids=(1, 2),
+        )
+    )
+    assert [m.chat_id for m in messages] == [1, 2]
+    for message in messages:
+        assert "could not be written" in message.html and "09:00" in message.html
+        assert "abc123" in message.html and "<&>" not in message.html
+        assert len(message.html) <= 4096
