@@ -98,7 +98,7 @@ class Settings(BaseSettings):
     # nothing woke it, Calendar requests per second per staff account (Google's per-user
     # quota is far higher; staying well under it avoids 403 rateLimitExceeded storms),
     # attempts before a change becomes a dead letter, and how long a claim is leased.
-    outbox_poll_seconds: float = Field(default=2.0, gt=0, le=3600)
+    outbox_poll_seconds: float = Field(default=1.0, gt=0, le=3600)
     google_requests_per_second: float = Field(default=5.0, gt=0, le=1000)
     outbox_max_attempts: int = Field(default=10, ge=1, le=100)
     outbox_lease_seconds: int = Field(default=120, ge=10, le=3600)
