@@ -101,7 +101,7 @@ class Settings(BaseSettings):
     outbox_poll_seconds: float = Field(default=1.0, gt=0, le=3600)
     google_requests_per_second: float = Field(default=5.0, gt=0, le=1000)
     outbox_max_attempts: int = Field(default=10, ge=1, le=100)
-    outbox_lease_seconds: int = Field(default=120, ge=10, le=3600)
+    outbox_lease_seconds: int = Field(default=120, ge=2, le=3600)
     google_request_timeout_seconds: float = Field(default=30.0, gt=0, le=300)
 
     @field_validator("admin_ids", mode="before")

@@ -118,11 +118,6 @@ async def test_two_hundred_bookings_through_a_faulty_google_land_exactly_once(
         assert sum(c.status >= 400 for c in faults) > 50
         inserts = google.calls_of("calendar.events.insert")
         assert any(c.status == 409 for c in inserts)  # landed-then-failed inserts were adopted
-        print(
-            f"\ncalendar calls {len(faults)}, failed {sum(c.status >= 400 for c in faults)}, "
-            f"inserts {len(inserts)} (409: {sum(c.status == 409 for c in inserts)}), "
-            f"cancelled {len(cancelled)}"
-        )
         active = {b.id: b for b in booked if b.id not in cancelled}
         live: dict[str, dict[str, object]] = {}
         for calendar in ("anna@example.com", "ben@example.com"):
