@@ -206,6 +206,11 @@ class OutboxWorker:
         if booking is None:  # cannot happen (foreign key), but never loop on it
             await self._queue.dead(claim, now=self._clock.now(), error="booking not found")
             return
+        if booking.event_calendar_id is None and booking.end <= self._clock.now():
+            # Never written and already over (a staff member who connected later): only
+            # upcoming bookings are written.
+            await self._queue.delivered(claim, now=self._clock.now())
+            return
         try:
             session = await self._accounts.session(booking.staff_id)
             if booking.is_active:

@@ -13,9 +13,11 @@ from typing import Any
 import pytest
 
 from bot.app import BotRuntime
+from bot.booking import Contact
 from bot.clock import ManualClock
 from bot.doctor import run_doctor
 from bot.sync.event_content import OWNER_KEY
+from storage.bookings import Booked
 from storage.outbox import OutboxQueue
 from storage.records import BookingRecord
 from tests.e2e.flows import confirm, reach_summary, say, tap
@@ -158,6 +160,9 @@ async def test_created_then_cancelled_before_delivery_sends_nothing(
         await bot.services.booking.cancel(bob.id, gone.id)
         assert len(await bot.services.booking.bookings.pending_outbox()) == 3
 
+        # A booking that is over by the time Anna connects is not written.
+        past = await _book_directly(bot, tg.user(884, first_name="Cy"), clock.now())
+        clock.advance(timedelta(days=1))
         anna = tg.user(875, first_name="Anna")
         await connect_staff(tg, google, admin, "Anna", anna, anna_google)
         await until(lambda: drained(bot), what="the parked rows to flush")
@@ -165,6 +170,7 @@ async def test_created_then_cancelled_before_delivery_sends_nothing(
         assert len(google.calls_of("calendar.events.insert")) == 1
         assert google.calls_of("calendar.events.delete") == []
         assert all(c.params.get("eventId") != gone.id for c in google.calls)
+        assert past.id not in {e["id"] for e in google.events(ANNA_CAL, include_deleted=True)}
 
 
 async def test_insert_applied_then_503_is_adopted_not_duplicated(
@@ -321,3 +327,23 @@ async def test_permanent_error_is_a_dead_letter_told_once_and_listed_by_doctor(
 
 async def _dead(queue: OutboxQueue, count: int) -> bool:
     return len(await queue.dead_letters()) == count
+
+
+async def _book_directly(bot: BotRuntime, user: FakeUser, now: datetime) -> BookingRecord:
+    """A booking in Anna's first free slot from `now` (through the booking service)."""
+    assert bot.services is not None
+    service = bot.services.booking
+    haircut = next(s for s in await service.active_services() if s.name == "Haircut")
+    anna = (await service.catalog.staff_by_name("Anna"))[0]
+    day = (await service.free_days(haircut.id, anna.id))[0]
+    start = (await service.free_slots(haircut.id, anna.id, day))[0]
+    assert start - now < timedelta(days=1)
+    outcome = await service.book(
+        contact=Contact(telegram_user_id=user.id, name=user.first_name, phone=None, email=None),
+        service_id=haircut.id,
+        staff_id=anna.id,
+        start=start,
+        request_key=None,
+    )
+    assert isinstance(outcome, Booked)
+    return outcome.booking
