@@ -216,6 +216,23 @@ class OutboxQueue:
         due = rows[0]["due"] if rows else None
         return None if due is None else from_epoch(due)
 
+    async def queue_moves(self, *, now: datetime) -> int:
+        """Queue a write for each upcoming booking whose event is in a calendar other than its
+        staff member's destination (they chose another one), unless one is queued already; the
+        number queued."""
+        stamp = to_epoch(now)
+        async with self._db.transaction() as tx:
+            cursor = await tx.execute(
+                "INSERT INTO outbox (booking_id, action, origin, created_at, next_attempt_at) "
+                "SELECT b.id, 'upsert', 'system', ?, ? FROM bookings b "
+                "JOIN staff_calendars c ON c.staff_id = b.staff_id AND c.is_destination = 1 "
+                "WHERE b.status = 'confirmed' AND b.end_utc > ? AND b.event_etag IS NOT NULL "
+                "AND b.event_calendar_id <> c.calendar_id AND NOT EXISTS (SELECT 1 FROM outbox o "
+                "WHERE o.booking_id = b.id AND o.delivered_at IS NULL AND o.dead_at IS NULL)",
+                (stamp, stamp, stamp),
+            )
+            return cursor.rowcount
+
     async def record_meet_url(self, booking_id: str, url: str | None) -> None:
         """Keep the Meet link of the booking's Google event."""
         async with self._db.transaction() as tx:

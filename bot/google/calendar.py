@@ -320,6 +320,19 @@ class GoogleCalendar:
         )
         return parse_event(body)
 
+    async def move_event(
+        self, tokens: GrantedTokens, calendar_id: str, event_id: str, destination: str
+    ) -> EventInfo:
+        """Move an event to another calendar, keeping its id (``events.move``)."""
+        body, _ = await self._execute(
+            tokens,
+            self._api.events.move,
+            calendarId=calendar_id,
+            eventId=event_id,
+            destination=destination,
+        )
+        return parse_event(body)
+
     async def delete_event(
         self,
         tokens: GrantedTokens,

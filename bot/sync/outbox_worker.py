@@ -185,6 +185,11 @@ class OutboxWorker:
                 handled = 0
             if handled:
                 continue
+            try:
+                if await self._queue.queue_moves(now=self._clock.now()):
+                    continue
+            except Exception:
+                log.exception("looking for events to move failed")
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._settings.outbox_poll_seconds)
@@ -296,6 +301,14 @@ class OutboxWorker:
             event = inserted or await self._adopt(session, cal, booking, fields)
         else:
             etag = booking.event_etag
+            destination = await self._destination(booking.staff_id)
+            if destination != cal:  # the staff member chose another calendar: move it there
+                source = cal
+                moved = await self._call(
+                    session, lambda c, t: c.move_event(t, source, booking.id, destination)
+                )
+                cal, etag = destination, moved.etag
+                await self._bookings.record_event(booking.id, calendar_id=cal, etag=etag)
             patched = await self._call(
                 session,
                 lambda c, t: _unless(

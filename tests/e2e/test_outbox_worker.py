@@ -18,8 +18,9 @@ from bot.clock import ManualClock
 from bot.doctor import run_doctor
 from bot.sync.event_content import OWNER_KEY
 from storage.bookings import Booked
-from storage.outbox import OutboxQueue
+from storage.outbox import OutboxQueue, OutboxRepository
 from storage.records import BookingRecord
+from storage.staff_links import CalendarChoice, StaffLinkRepository
 from tests.e2e.flows import confirm, reach_summary, say, tap
 from tests.e2e.google_harness import consent_url_of, open_consent, visit
 from tests.e2e.harness import ADMIN_ID
@@ -189,7 +190,7 @@ async def test_insert_applied_then_503_is_adopted_not_duplicated(
         ann = tg.user(877, first_name="Ann")
         await confirm(tg, ann, await reach_summary(tg, ann, time="09:00"))
         booking = await only_booking(bot, ann)
-        await until(lambda: _attempted(google, "calendar.events.insert"), what="the first insert")
+        await until(lambda: _retry_recorded(bot, booking.id), what="the first insert to fail")
         assert [e["id"] for e in ours(google)] == [booking.id]  # it landed, answer was 503
         clock.advance(timedelta(minutes=5))  # past the backoff
         await until(lambda: drained(bot), what="the retry")
@@ -202,8 +203,11 @@ async def test_insert_applied_then_503_is_adopted_not_duplicated(
         assert stored is not None and stored.event_etag == ours(google)[0]["etag"]
 
 
-async def _attempted(google: FakeGoogle, method: str, count: int = 1) -> bool:
-    return len(google.calls_of(method)) >= count
+async def _retry_recorded(bot: BotRuntime, booking_id: str) -> bool:
+    """Whether the worker has recorded a failed attempt of the booking (and its next try)."""
+    assert bot.services is not None
+    pending = await OutboxRepository(bot.services.db).pending()
+    return any(e.booking_id == booking_id and e.attempts >= 1 for e in pending)
 
 
 def _texts(tg: FakeTelegram, chat_id: int, needle: str) -> list[str]:
@@ -307,7 +311,7 @@ async def test_permanent_error_is_a_dead_letter_told_once_and_listed_by_doctor(
         bob = tg.user(883, first_name="Bob")
         await confirm(tg, bob, await reach_summary(tg, bob, time="11:00"))
         tired = await only_booking(bot, bob)
-        await until(lambda: _attempted(google, "calendar.events.insert", 2), what="first try")
+        await until(lambda: _retry_recorded(bot, tired.id), what="the first try to fail")
         clock.advance(timedelta(minutes=5))
         queue = OutboxQueue(bot.services.db)
         await until(lambda: _dead(queue, 2), what="the second dead letter")
@@ -347,3 +351,53 @@ async def _book_directly(bot: BotRuntime, user: FakeUser, now: datetime) -> Book
     )
     assert isinstance(outcome, Booked)
     return outcome.booking
+
+
+async def test_choosing_another_destination_moves_upcoming_events_keeping_their_ids(
+    tg: FakeTelegram,
+    google: FakeGoogle,
+    anna_google: Account,
+    admin: FakeUser,
+    db_path: Path,
+    clock: ManualClock,
+) -> None:
+    await prepare_business(db_path)
+    work = google.add_calendar(anna_google, "Bookings")
+    async with outbox_bot(tg, google, db_path, clock) as bot:
+        assert bot.services is not None
+        anna = tg.user(885, first_name="Anna")
+        await connect_staff(tg, google, admin, "Anna", anna, anna_google)
+        ann = tg.user(886, first_name="Ann")
+        await confirm(tg, ann, await reach_summary(tg, ann, time="09:00"))
+        booking = await only_booking(bot, ann)
+        await until(lambda: drained(bot), what="the first write")
+        assert [e["id"] for e in ours(google)] == [booking.id]  # primary: nothing chosen yet
+
+        staff_id = (await bot.services.booking.catalog.staff_by_name("Anna"))[0].id
+        await StaffLinkRepository(bot.services.db).set_calendars(
+            staff_id,
+            [
+                CalendarChoice(
+                    calendar_id=work.id, name="Bookings", is_destination=True, blocks_time=True
+                )
+            ],
+        )
+        await until(lambda: _has_live(google, work.id, booking.id), what="the move")
+        await until(lambda: drained(bot), what="the move to be recorded")
+        assert ours(google) == []  # gone from the primary calendar
+        (moved,) = ours(google, work.id)
+        assert moved["id"] == booking.id and moved["summary"] == "Haircut: Ann"
+        (move,) = google.calls_of("calendar.events.move")
+        assert move.params["destination"] == work.id
+        assert len(google.calls_of("calendar.events.insert")) == 1
+        stored = await bot.services.booking.bookings.get(booking.id)
+        assert stored is not None and stored.event_calendar_id == work.id
+
+        # A later cancel deletes it where it now is.
+        await bot.services.booking.cancel(ann.id, booking.id)
+        await until(lambda: drained(bot), what="the cancel")
+        assert ours(google, work.id) == []
+
+
+async def _has_live(google: FakeGoogle, calendar_id: str, event_id: str) -> bool:
+    return any(e["id"] == event_id for e in ours(google, calendar_id))

@@ -381,6 +381,7 @@ class EventHandlers:
             "calendar.events.patch": self.patch,
             "calendar.events.update": self.update,
             "calendar.events.delete": self.delete,
+            "calendar.events.move": self.move,
         }
 
     def _event(self, ctx: ApiContext, calendar: Calendar) -> StoredEvent:
@@ -454,6 +455,27 @@ class EventHandlers:
         self.store.touch(calendar, stored)
         record_invitations(self.store, self.invitations, mode, calendar, before, None)
         return web.Response(status=204)
+
+    async def move(self, ctx: ApiContext) -> web.Response:
+        """events.move: the event goes to the ``destination`` calendar with its id; the source
+        keeps it as deleted (https://developers.google.com/calendar/api/v3/reference/events/move:
+        "Moves an event to another calendar, i.e. changes an event's organizer")."""
+        source = ctx.calendar(ctx.path("calendarId"), "writer")
+        stored = self._event(ctx, source)
+        if stored.cancelled:
+            raise ApiError(404, "notFound", "Not Found")
+        destination_id = ctx.request.query.get("destination")
+        if not destination_id:
+            raise ApiError(400, "required", "Required parameter: destination")
+        destination = ctx.calendar(destination_id, "writer")
+        if stored.id in destination.events:
+            raise ApiError(409, "duplicate", "The requested identifier already exists.")
+        moved = StoredEvent(copy.deepcopy(stored.resource), 0)
+        destination.events[stored.id] = moved
+        self.store.touch(destination, moved, created=True)
+        stored.resource["status"] = "cancelled"
+        self.store.touch(source, stored)
+        return web.json_response(render(ctx, destination, moved.resource))
 
 
 def freebusy_only(resource: JSON) -> JSON:
