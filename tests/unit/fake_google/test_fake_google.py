@@ -338,3 +338,26 @@ async def test_latency_delays_but_answers(google: FakeGoogle, token: Any) -> Non
     service = discovery_service(google, credentials(google, token))
     listing = await asyncio.wait_for(execute(service.calendarList().list()), timeout=30)
     assert listing["kind"] == "calendar#calendarList"
+
+
+async def test_move_keeps_the_id_and_leaves_a_deleted_copy(
+    google: FakeGoogle, alice: Account, token: Any
+) -> None:
+    # https://developers.google.com/calendar/api/v3/reference/events/move
+    other = google.add_calendar(alice, "Bookings", "owner")
+    service = discovery_service(google, credentials(google, token))
+    created = await execute(service.events().insert(calendarId="primary", body=booking("mv001")))
+    moved = await execute(
+        service.events().move(calendarId="primary", eventId="mv001", destination=other.id)
+    )
+    assert moved["id"] == "mv001" and moved["summary"] == "Haircut"
+    assert moved["etag"] != created["etag"]
+    assert moved["extendedProperties"] == created["extendedProperties"]
+    left = await execute(service.events().get(calendarId="primary", eventId="mv001"))
+    assert left["status"] == "cancelled"
+    there = await execute(service.events().get(calendarId=other.id, eventId="mv001"))
+    assert there["status"] == "confirmed"
+    status, _, _ = await http_error(
+        service.events().move(calendarId="primary", eventId="mv001", destination=other.id)
+    )
+    assert status == 404  # nothing left to move
