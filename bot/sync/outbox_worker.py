@@ -35,7 +35,13 @@ from bot.business import BusinessSettings
 from bot.clock import Clock
 from bot.config import Settings
 from bot.google.calendar import EventInfo, GoogleCalendar
-from bot.google.errors import Conflict, GoogleError, PreconditionFailed, Retryable
+from bot.google.errors import (
+    Conflict,
+    GoogleError,
+    PreconditionFailed,
+    ResourceNotFound,
+    Retryable,
+)
 from bot.google.oauth import GrantedTokens
 from bot.google_accounts import AccountSession, GoogleAccounts, NotConnected
 from bot.notices import CalendarWriteFailed, Notices
@@ -305,8 +311,13 @@ class OutboxWorker:
             if destination != cal:  # the staff member chose another calendar: move it there
                 source = cal
                 moved = await self._call(
-                    session, lambda c, t: c.move_event(t, source, booking.id, destination)
+                    session,
+                    lambda c, t: _unless(
+                        ResourceNotFound, c.move_event(t, source, booking.id, destination)
+                    ),
                 )
+                if moved is None:  # an earlier move landed unanswered: it is there already
+                    moved = await self._owned(session, destination, booking)
                 cal, etag = destination, moved.etag
                 await self._bookings.record_event(booking.id, calendar_id=cal, etag=etag)
             patched = await self._call(

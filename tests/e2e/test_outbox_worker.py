@@ -382,13 +382,17 @@ async def test_choosing_another_destination_moves_upcoming_events_keeping_their_
                 )
             ],
         )
+        google.fail_next("calendar.events.move", 503, applied=True)  # lands, answer lost
         await until(lambda: _has_live(google, work.id, booking.id), what="the move")
+        await until(lambda: _retry_recorded(bot, booking.id), what="the lost answer")
+        clock.advance(timedelta(minutes=5))
         await until(lambda: drained(bot), what="the move to be recorded")
         assert ours(google) == []  # gone from the primary calendar
         (moved,) = ours(google, work.id)
         assert moved["id"] == booking.id and moved["summary"] == "Haircut: Ann"
-        (move,) = google.calls_of("calendar.events.move")
-        assert move.params["destination"] == work.id
+        moves = google.calls_of("calendar.events.move")
+        assert [c.status for c in moves] == [503, 404]  # the retry found it moved: adopted
+        assert moves[0].params["destination"] == work.id
         assert len(google.calls_of("calendar.events.insert")) == 1
         stored = await bot.services.booking.bookings.get(booking.id)
         assert stored is not None and stored.event_calendar_id == work.id
