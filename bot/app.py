@@ -278,13 +278,15 @@ def runtime_parts(
     webhook: TelegramWebhook | None,
 ) -> list[Part]:
     """What runs while the bot runs, in start order (stopped in reverse)."""
+    outbox = OutboxWorker.from_services(services, RenderedNotices(outbound))
+    services.booking.outbox_written = outbox.wake  # a customer's change is delivered at once
     return [
         Hooks("google accounts", stop=services.google_accounts.close),
         Hooks("google busy", stop=services.busy_time.close),
         TelegramApplication(app, outbound),
         web,
         TelegramUpdates(app, services.settings, webhook),
-        OutboxWorker.from_services(services, RenderedNotices(outbound)),
+        outbox,
     ]
 
 

@@ -9,7 +9,7 @@ against fresh external busy time (`fresh=True`) before the write.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Literal, Protocol
@@ -110,6 +110,10 @@ class UnknownBooking:
     """No such booking among the customer's own."""
 
 
+def _nothing() -> None:
+    return None
+
+
 BookOutcome = Booked | AlreadyBooked | SlotUnavailable | Unavailable | TooManyBookings
 ChangeOutcome = Changed | SlotUnavailable | TooLate | UnknownBooking | NotActive
 
@@ -133,6 +137,9 @@ class BookingService:
         self.bookings = bookings
         self._settings = settings
         self.clock = clock
+        # Called after a change queued a Google write, so its deliverer looks at once (the
+        # composition root points it at the outbox worker; it must not block).
+        self.outbox_written: Callable[[], None] = _nothing
         self._default_timezone = default_timezone
         self._external = external_busy or NoExternalBusy()
         self._cache = TtlCache(CACHE_SECONDS)
@@ -315,6 +322,8 @@ class BookingService:
                 origin="customer",
                 max_active=business.max_active_bookings,
             )
+            if isinstance(result, Booked):
+                self.outbox_written()
             if not isinstance(result, SlotTaken):
                 return result
         return SlotUnavailable(await self._nearest(service, staff, start))
@@ -395,6 +404,8 @@ class BookingService:
         result = await self.bookings.cancel(
             booking_id, customer_id=booking.customer_id, now=self.clock.now(), origin="customer"
         )
+        if isinstance(result, Changed):
+            self.outbox_written()
         return UnknownBooking() if isinstance(result, NoSuchBooking | SlotTaken) else result
 
     async def reschedule(
@@ -429,6 +440,8 @@ class BookingService:
                 now=self.clock.now(),
                 origin="customer",
             )
+            if isinstance(result, Changed):
+                self.outbox_written()
             if isinstance(result, Changed | NotActive):
                 return result
             if isinstance(result, NoSuchBooking):

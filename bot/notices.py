@@ -56,7 +56,20 @@ class CalendarWriteFailed:
     admin_chat_ids: tuple[int, ...]
 
 
-Notice = GoogleConnected | GoogleSignInFailed | GoogleAccessLost | CalendarWriteFailed
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VideoLinkReady:
+    """The Google Meet link of a customer's booking exists (Google made it with the event)."""
+
+    customer_chat_id: int
+    service_name: str
+    start: datetime
+    timezone: str
+    url: str
+
+
+Notice = (
+    GoogleConnected | GoogleSignInFailed | GoogleAccessLost | CalendarWriteFailed | VideoLinkReady
+)
 
 
 class Notices(Protocol):

@@ -15,6 +15,7 @@ from bot.notices import (
     GoogleConnected,
     GoogleSignInFailed,
     Notice,
+    VideoLinkReady,
 )
 from bot.outbound import Button, OutboundMessage
 from bot.staff_link import RefusalReason, Refused
@@ -75,7 +76,26 @@ def render(notice: Notice) -> list[OutboundMessage]:
         ]
     if isinstance(notice, CalendarWriteFailed):
         return _write_failed(notice)
+    if isinstance(notice, VideoLinkReady):
+        return [_video_link(notice)]
     return _access_lost(notice)
+
+
+def _video_link(notice: VideoLinkReady) -> OutboundMessage:
+    zone = ZoneInfo(notice.timezone)
+    when = notice.start.astimezone(zone).strftime("%a %d %b %Y, %H:%M")
+    url = shorten(notice.url, 500)
+    # Only a plain https link becomes a button: Telegram refuses a message whose button URL
+    # it cannot use, and the link comes from outside.
+    https = notice.url == url and url.startswith("https://") and " " not in url
+    return OutboundMessage(
+        chat_id=notice.customer_chat_id,
+        html=(
+            f"🎥 The video call link for {escape(shorten(notice.service_name, 100))} on {when} "
+            f"({escape(notice.timezone)}):\n{escape(url)}"
+        ),
+        buttons=((Button(text="Join the video call", url=url),),) if https else (),
+    )
 
 
 def _write_failed(notice: CalendarWriteFailed) -> list[OutboundMessage]:

@@ -44,7 +44,7 @@ from bot.google.errors import (
 )
 from bot.google.oauth import GrantedTokens
 from bot.google_accounts import AccountSession, GoogleAccounts, NotConnected
-from bot.notices import CalendarWriteFailed, Notices
+from bot.notices import CalendarWriteFailed, Notices, VideoLinkReady
 from bot.services import Services
 from bot.sync.event_content import OWNER_KEY, event_fields, new_event
 from storage.bookings import BookingRepository
@@ -337,8 +337,18 @@ class OutboxWorker:
                 )
             event = patched
         await self._bookings.record_event(booking.id, calendar_id=cal, etag=event.etag)
-        if event.hangout_link is not None:
-            await self._queue.record_meet_url(booking.id, event.hangout_link)
+        link = event.hangout_link
+        if link is not None and link != await self._queue.meet_url(booking.id):
+            await self._queue.record_meet_url(booking.id, link)
+            await self._notices.notify(
+                VideoLinkReady(
+                    customer_chat_id=booking.customer_telegram_id,
+                    service_name=booking.service_name,
+                    start=booking.start,
+                    timezone=business.timezone,
+                    url=link,
+                )
+            )
 
     async def _owned(self, session: AccountSession, cal: str, booking: BookingRecord) -> EventInfo:
         event = await self._call(session, lambda c, t: c.get_event(t, cal, booking.id))

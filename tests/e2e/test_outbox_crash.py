@@ -19,9 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import BotRuntime
+from bot.app import BotRuntime, build_services
 from bot.booking import Contact
 from bot.clock import SystemClock
+from bot.notices import NoNotices
 from storage.bookings import Booked, Changed
 from storage.db import Database
 from storage.outbox import OutboxRepository
@@ -55,10 +56,17 @@ async def _seed(tg: FakeTelegram, google: FakeGoogle, db_path: Path) -> tuple[se
     runtime = BotRuntime(settings, clock=SystemClock())
     await runtime.start()
     try:
-        assert runtime.services is not None
         admin = tg.user(ADMIN_ID, first_name="Boss")
         await connect_staff(tg, google, admin, "Anna", tg.user(895, first_name="Anna"), account)
-        service = runtime.services.booking
+    finally:
+        await runtime.stop()
+    # The bookings are made through the booking service alone: no bot runs, so no worker
+    # delivers anything before the bot process that is killed starts.
+    clock = SystemClock()
+    db = await Database.open(db_path)
+    services = build_services(settings, db, clock, NoNotices())
+    try:
+        service = services.booking
         beard = next(s for s in await service.active_services() if s.name.startswith("Beard"))
         anna = (await service.catalog.staff_by_name("Anna"))[0]
         starts = [
@@ -66,7 +74,7 @@ async def _seed(tg: FakeTelegram, google: FakeGoogle, db_path: Path) -> tuple[se
             for day in await service.free_days(beard.id, anna.id)
             for start in await service.free_slots(beard.id, anna.id, day)
         ]
-        later = [s for s in starts if s - runtime.clock.now() > timedelta(days=2)]
+        later = [s for s in starts if s - clock.now() > timedelta(days=2)]
         active, cancelled = set(), set()
         for n, start in enumerate(later[::2][:BOOKINGS]):
             outcome = await service.book(
@@ -109,7 +117,9 @@ async def _seed(tg: FakeTelegram, google: FakeGoogle, db_path: Path) -> tuple[se
         _ENV.clear()
         _ENV.update(env)
     finally:
-        await runtime.stop()
+        await services.google_accounts.close()
+        await services.busy_time.close()
+        await db.close()
     return active, cancelled
 
 

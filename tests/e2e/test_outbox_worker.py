@@ -114,6 +114,14 @@ async def test_booking_reaches_calendar_once_then_moves_and_is_deleted(
         assert stored.event_etag == event["etag"]
         assert bot.services is not None
         assert await OutboxQueue(bot.services.db).meet_url(booking.id) == meet
+        # The customer gets the link once Google made it, with a button that opens it.
+        video = await tg.wait_for(
+            "sendMessage",
+            chat_id=ann.id,
+            predicate=lambda c: "video call link" in str(c.params.get("text", "")),
+        )
+        assert meet in str(video.params["text"])
+        assert meet in str(video.params.get("reply_markup"))
 
         # The customer moves it by an hour: the same event is patched with If-Match.
         moved = await bot.services.booking.reschedule(
@@ -125,6 +133,12 @@ async def test_booking_reaches_calendar_once_then_moves_and_is_deleted(
         assert event["id"] == booking.id
         assert utc(event["start"]["dateTime"]) == booking.start + timedelta(hours=1)
         assert event["hangoutLink"] == meet  # Meet kept
+        links_sent = [
+            c
+            for c in tg.calls("sendMessage", chat_id=ann.id)
+            if "video call link" in str(c.params.get("text", ""))
+        ]
+        assert len(links_sent) == 1  # the same link is not sent again
         (patch,) = google.calls_of("calendar.events.patch")
         assert patch.status == 200 and patch.headers.get("If-Match") == stored.event_etag
         assert len(google.calls_of("calendar.events.insert")) == 1
@@ -405,3 +419,27 @@ async def test_choosing_another_destination_moves_upcoming_events_keeping_their_
 
 async def _has_live(google: FakeGoogle, calendar_id: str, event_id: str) -> bool:
     return any(e["id"] == event_id for e in ours(google, calendar_id))
+
+
+async def test_a_customers_change_wakes_the_worker_without_waiting_for_its_poll(
+    tg: FakeTelegram,
+    google: FakeGoogle,
+    anna_google: Account,
+    admin: FakeUser,
+    db_path: Path,
+    clock: ManualClock,
+) -> None:
+    await prepare_business(db_path)
+    # The worker would look again only after an hour: only the booking service's poke moves it.
+    async with outbox_bot(tg, google, db_path, clock, outbox_poll_seconds=3600.0) as bot:
+        await connect_staff(tg, google, admin, "Anna", tg.user(881, first_name="Anna"), anna_google)
+        ann = tg.user(882, first_name="Ann")
+        await confirm(tg, ann, await reach_summary(tg, ann, time="09:00"))
+        await until(lambda: drained(bot), what="the new booking to be delivered")
+        assert len(ours(google)) == 1
+        listing = await say(tg, ann, "/mybookings")
+        details = await tap(tg, ann, listing, f"{short_day_and_time(TUESDAY, '09:00')} · Haircut")
+        ask = await tap(tg, ann, details, "✖ Cancel booking")
+        await tap(tg, ann, ask, "Yes, cancel it")
+        await until(lambda: drained(bot), what="the cancel to be delivered")
+        assert ours(google) == []

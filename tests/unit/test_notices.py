@@ -5,7 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import get_args
 
-from bot.notices import CalendarWriteFailed, GoogleAccessLost, GoogleConnected, GoogleSignInFailed
+from bot.notices import (
+    CalendarWriteFailed,
+    GoogleAccessLost,
+    GoogleConnected,
+    GoogleSignInFailed,
+    VideoLinkReady,
+)
 from bot.staff_link import RefusalReason, Refused
 from handlers import callbacks as cb
 from handlers.notices import refusal_text, render
@@ -76,3 +82,23 @@ def test_calendar_write_failed_tells_each_admin_escaped_and_within_limits() -> N
         assert "could not be written" in message.html and "09:00" in message.html
         assert "abc123" in message.html and "<&>" not in message.html
         assert len(message.html) <= 4096
+
+
+def _video(url: str, service: str = "Haircut") -> VideoLinkReady:
+    return VideoLinkReady(
+        customer_chat_id=7,
+        service_name=service,
+        start=datetime(2026, 3, 3, 7, 0, tzinfo=UTC),
+        timezone="Europe/Helsinki",
+        url=url,
+    )
+
+
+def test_video_link_goes_to_the_customer_with_a_button_only_for_a_plain_https_link() -> None:
+    (message,) = render(_video("https://meet.google.com/abc-defg-hij"))
+    assert message.chat_id == 7 and "Tue 03 Mar 2026, 09:00" in message.html
+    assert message.buttons[0][0].url == "https://meet.google.com/abc-defg-hij"
+    for odd in ("javascript:alert(1)", "https://meet.example/a b", "https://x/" + "y" * 2000):
+        (text_only,) = render(_video(odd, service=LONG))
+        assert text_only.buttons == ()
+        assert "<&>" not in text_only.html and len(text_only.html) <= 4096
