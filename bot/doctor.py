@@ -206,14 +206,24 @@ async def _staff_checks(settings: Settings, db: Database) -> list[Check]:
         else:
             checks.append(Check(True, what + ", all permissions granted"))
         if account.last_error:
-            checks.append(
-                Check(
-                    False,
-                    f"{staff.name}: last Google error: {account.last_error}",
-                    "/connect again",
-                )
-            )
+            checks.append(last_error_check(staff.name, account.last_error))
     return checks
+
+
+# What to do about a staff member's last Google error, by its kind (stored as "Kind: text").
+_TEMPORARY = ("RateLimited:", "Transient:", "Retryable:")
+_FIXES = {
+    "InsufficientScope:": "/connect again and tick every box",
+    "ResourceNotFound:": "choose the calendars again with /calendars",
+}
+
+
+def last_error_check(name: str, error: str) -> Check:
+    """A failure Google may not repeat (overload, network) is retried by the bot itself."""
+    if error.startswith(_TEMPORARY):
+        return Check(True, f"{name}: last Google error was temporary (retried): {error}")
+    fix = next((f for kind, f in _FIXES.items() if error.startswith(kind)), "/connect again")
+    return Check(False, f"{name}: last Google error: {error}", fix)
 
 
 DEAD_LETTERS_SHOWN = 20
