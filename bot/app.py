@@ -13,6 +13,7 @@ import asyncio
 import logging
 import secrets
 import signal
+from datetime import timedelta
 from typing import Any
 
 from telegram import (
@@ -21,6 +22,7 @@ from telegram import (
     BotCommandScopeDefault,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InputFile,
     Update,
 )
 from telegram.constants import ParseMode
@@ -42,6 +44,8 @@ from bot.services import Services
 from bot.staff_link import Connected, Refused, StaffLinkService
 from bot.sync.busy import GoogleBusy
 from bot.sync.outbox_worker import OutboxWorker
+from bot.sync.pull import CalendarPull
+from bot.sync.push import PushChannels, push_address
 from bot.telegram_http import AiohttpRequest
 from bot.web import TelegramWebhook, WebServer
 from handlers import notices as notice_texts
@@ -57,6 +61,7 @@ from storage.own_events import OwnEventRepository
 from storage.ptb_store import PtbStore
 from storage.settings_store import SettingsRepository
 from storage.staff_links import StaffLinkRepository
+from storage.sync_state import SyncStateRepository
 
 log = logging.getLogger("bookbot")
 
@@ -105,6 +110,13 @@ class TelegramOutbound:
             await self.bot.send_message(
                 message.chat_id, message.html, parse_mode=ParseMode.HTML, reply_markup=markup
             )
+            if message.attachment is not None:
+                attached = message.attachment
+                await self.bot.send_document(
+                    message.chat_id,
+                    InputFile(attached.data, filename=attached.filename),
+                    caption=attached.caption or None,
+                )
         except TelegramError as err:
             log.warning("could not message chat %s: %s", message.chat_id, err)
             return False
@@ -169,6 +181,31 @@ def build_services(
         google_accounts=accounts,
         staff_link=staff_link,
         busy_time=busy_time,
+    )
+
+
+def build_pull(settings: Settings, services: Services, notices: Notices) -> CalendarPull:
+    """The Google -> bot sync part, with push channels where Google can reach the bot."""
+    state = SyncStateRepository(services.db)
+    address = push_address(
+        settings.public_base_url, allow_http_loopback=settings.google_push_allow_http_loopback
+    )
+    key = settings.token_encryption_key
+    push = (
+        PushChannels(address=address, key=key.get_secret_value().encode(), state=state)
+        if address is not None and key is not None and settings.google_enabled
+        else None
+    )
+    return CalendarPull(
+        accounts=services.google_accounts,
+        links=StaffLinkRepository(services.db),
+        state=state,
+        booking=services.booking,
+        notices=notices,
+        clock=services.clock,
+        interval=timedelta(seconds=settings.google_sync_interval_seconds),
+        push=push,
+        on_calendar_changed=services.busy_time.invalidate,
     )
 
 
@@ -276,6 +313,7 @@ def runtime_parts(
     outbound: TelegramOutbound,
     web: WebServer,
     webhook: TelegramWebhook | None,
+    pull: CalendarPull,
 ) -> list[Part]:
     """What runs while the bot runs, in start order (stopped in reverse)."""
     outbox = OutboxWorker.from_services(services, RenderedNotices(outbound))
@@ -287,6 +325,7 @@ def runtime_parts(
         web,
         TelegramUpdates(app, services.settings, webhook),
         outbox,
+        pull,
     ]
 
 
@@ -302,6 +341,7 @@ class BotRuntime:
         self.web: WebServer | None = None
         self._runtime: Runtime | None = None
         self._notices: RenderedNotices | None = None
+        self.pull: CalendarPull | None = None
 
     async def start(self) -> None:
         """Open and migrate storage, build the services and the Application, start the parts."""
@@ -326,6 +366,7 @@ class BotRuntime:
                     secret=secret.get_secret_value() if secret else secrets.token_urlsafe(32),
                     receive=self._receive_update,
                 )
+            self.pull = pull = build_pull(self.settings, services, self._notices)
             self.web = WebServer(
                 host=self.settings.web_host,
                 port=self.settings.web_port,
@@ -335,10 +376,16 @@ class BotRuntime:
                 on_refused=self._on_refused,
                 explain_refusal=notice_texts.refusal_text,
                 telegram=webhook,
+                google_push=pull.notified,
             )
             self._runtime = Runtime(
                 runtime_parts(
-                    services=services, app=app, outbound=outbound, web=self.web, webhook=webhook
+                    services=services,
+                    app=app,
+                    outbound=outbound,
+                    web=self.web,
+                    webhook=webhook,
+                    pull=pull,
                 )
             )
             await self._runtime.start()
@@ -384,6 +431,7 @@ class BotRuntime:
             self._runtime = None
         self.web = None
         self.app = None
+        self.pull = None
         await self._close_storage()
 
     async def _close_storage(self) -> None:

@@ -103,6 +103,11 @@ class Settings(BaseSettings):
     outbox_max_attempts: int = Field(default=10, ge=1, le=100)
     outbox_lease_seconds: int = Field(default=120, ge=2, le=3600)
     google_request_timeout_seconds: float = Field(default=30.0, gt=0, le=300)
+    # Google -> bot sync: how often each destination calendar is polled (calendars with a
+    # live push channel are not polled), and whether push may use http on a loopback host
+    # (Google itself delivers only to https; this is for the emulator and local tests).
+    google_sync_interval_seconds: float = Field(default=60, ge=1, le=3600)
+    google_push_allow_http_loopback: bool = False
 
     @field_validator("admin_ids", mode="before")
     @classmethod

@@ -27,7 +27,7 @@ from typing import TypeVar
 from bot.clock import Clock
 from bot.config import Settings
 from bot.crypto import TokenCipher
-from bot.google.calendar import CalendarInfo, FreeBusy, GoogleCalendar
+from bot.google.calendar import CalendarInfo, EventPage, FreeBusy, GoogleCalendar, WatchedChannel
 from bot.google.errors import AuthRevoked, GoogleError
 from bot.google.oauth import GoogleOAuth, GrantedTokens
 from bot.google.scopes import missing_features
@@ -129,6 +129,43 @@ class AccountSession:
         """Busy time of the account's calendars in ``[start, end)``."""
         ids = list(calendar_ids)
         return await self.call(lambda calendar, tokens: calendar.free_busy(tokens, ids, start, end))
+
+    async def list_events(
+        self,
+        calendar_id: str,
+        *,
+        sync_token: str | None = None,
+        page_token: str | None = None,
+        time_min: datetime | None = None,
+        time_max: datetime | None = None,
+    ) -> EventPage:
+        """One page of the calendar's events or of its changes since `sync_token`."""
+        return await self.call(
+            lambda calendar, tokens: calendar.list_events(
+                tokens,
+                calendar_id,
+                sync_token=sync_token,
+                page_token=page_token,
+                time_min=time_min,
+                time_max=time_max,
+            )
+        )
+
+    async def watch_events(
+        self, calendar_id: str, *, channel_id: str, address: str, token: str
+    ) -> WatchedChannel:
+        """Open a push channel on the calendar's events."""
+        return await self.call(
+            lambda calendar, tokens: calendar.watch_events(
+                tokens, calendar_id, channel_id=channel_id, address=address, token=token
+            )
+        )
+
+    async def stop_channel(self, channel_id: str, resource_id: str) -> bool:
+        """Stop a push channel (False if Google no longer knew it)."""
+        return await self.call(
+            lambda calendar, tokens: calendar.stop_channel(tokens, channel_id, resource_id)
+        )
 
 
 class GoogleAccounts:

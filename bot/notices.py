@@ -11,7 +11,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from bot.business import BusinessSettings
     from bot.staff_link import RefusalReason
+    from storage.records import BookingRecord
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -67,8 +69,33 @@ class VideoLinkReady:
     url: str
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BookingMovedInGoogle:
+    """The staff member moved a booking's event in Google Calendar; the booking followed."""
+
+    booking: BookingRecord
+    previous_start: datetime
+    business: BusinessSettings
+    staff_chat_id: int | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BookingCancelledInGoogle:
+    """The staff member deleted a booking's event in Google Calendar; the booking is cancelled."""
+
+    booking: BookingRecord
+    business: BusinessSettings
+    staff_chat_id: int | None
+
+
 Notice = (
-    GoogleConnected | GoogleSignInFailed | GoogleAccessLost | CalendarWriteFailed | VideoLinkReady
+    GoogleConnected
+    | GoogleSignInFailed
+    | GoogleAccessLost
+    | BookingMovedInGoogle
+    | BookingCancelledInGoogle
+    | CalendarWriteFailed
+    | VideoLinkReady
 )
 
 

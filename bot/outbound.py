@@ -26,12 +26,22 @@ class Button:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Attachment:
+    """A file sent after the message's text (e.g. a booking's .ics)."""
+
+    filename: str
+    data: bytes
+    caption: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class OutboundMessage:
-    """A rendered message for one chat (HTML text, rows of inline buttons)."""
+    """A rendered message for one chat (HTML text, rows of inline buttons, an optional file)."""
 
     chat_id: int
     html: str
     buttons: tuple[tuple[Button, ...], ...] = ()
+    attachment: Attachment | None = None
 
 
 class Outbound(Protocol):

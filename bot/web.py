@@ -1,5 +1,6 @@
-"""The bot's small aiohttp server: `/oauth2/callback` (Google sign-in), `/healthz`, and in
-webhook mode `/telegram` (updates from Telegram, checked against the secret token).
+"""The bot's small aiohttp server: `/oauth2/callback` (Google sign-in), `/healthz`, in
+webhook mode `/telegram` (updates from Telegram, checked against the secret token), and with
+Google push on `/google/push` (Calendar change notifications, verified by the receiver).
 
 The access log is off: the callback's query string carries the one-time code and state,
 which must never reach a log. Pages are short, escaped HTML with a link back to Telegram.
@@ -13,7 +14,7 @@ import asyncio
 import hmac
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from html import escape
 from typing import Any
@@ -31,6 +32,7 @@ SERVER_NAME = "bookbot"
 LINGERING_SECONDS = 2.0
 OnConnected = Callable[[Connected], Awaitable[None]]
 OnRefused = Callable[[Refused], Awaitable[None]]
+GooglePush = Callable[[Mapping[str, str]], Awaitable[None]]
 
 _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport"
@@ -77,6 +79,7 @@ class WebServer:
         explain_refusal: Callable[[Refused], str],
         telegram: TelegramWebhook | None = None,
         limits: WebLimits | None = None,
+        google_push: GooglePush | None = None,
     ) -> None:
         self._host = host
         self._port = port
@@ -99,6 +102,9 @@ class WebServer:
         self._telegram = telegram
         if telegram is not None:
             self.app.router.add_post("/telegram", self._telegram_update)
+        self._google_push = google_push
+        if google_push is not None:
+            self.app.router.add_post("/google/push", self._google_push_notification)
 
     async def start(self) -> None:
         """Bind and serve."""
@@ -162,6 +168,16 @@ class WebServer:
             log.exception("webhook update %s could not be read; dropped", data.get("update_id"))
             return web.Response(status=200)
         return web.json_response(reply) if reply else web.Response(status=200)
+
+    async def _google_push_notification(self, request: web.Request) -> web.Response:
+        """A Calendar push notification: always 200 (an unknown or stopped channel, or a wrong
+        token, is ignored by the receiver), so Google does not retry it."""
+        assert self._google_push is not None
+        try:
+            await self._google_push(request.headers)
+        except Exception:
+            log.exception("a Google push notification could not be handled")
+        return web.Response(status=200)
 
     async def _oauth_callback(self, request: web.Request) -> web.Response:
         query = request.query

@@ -10,6 +10,8 @@ from html import escape
 from zoneinfo import ZoneInfo
 
 from bot.notices import (
+    BookingCancelledInGoogle,
+    BookingMovedInGoogle,
     CalendarWriteFailed,
     GoogleAccessLost,
     GoogleConnected,
@@ -21,6 +23,9 @@ from bot.outbound import Button, OutboundMessage
 from bot.staff_link import RefusalReason, Refused
 from handlers import callbacks as cb
 from handlers.limits import shorten
+from handlers.outputs import ics_attachment
+from handlers.render import booking_details
+from handlers.render import when as wall_time
 
 _AGAIN = " Nothing was stored. Use /connect to try again."
 _NEW_INVITE = " Please ask the admin for a new one."
@@ -78,6 +83,10 @@ def render(notice: Notice) -> list[OutboundMessage]:
         return _write_failed(notice)
     if isinstance(notice, VideoLinkReady):
         return [_video_link(notice)]
+    if isinstance(notice, BookingMovedInGoogle):
+        return _moved(notice)
+    if isinstance(notice, BookingCancelledInGoogle):
+        return _cancelled(notice)
     return _access_lost(notice)
 
 
@@ -109,6 +118,62 @@ def _write_failed(notice: CalendarWriteFailed) -> list[OutboundMessage]:
         "Please check the calendar by hand; <code>bookbot doctor</code> lists these."
     )
     return [OutboundMessage(chat_id=admin, html=text) for admin in notice.admin_chat_ids]
+
+
+def _moved(notice: BookingMovedInGoogle) -> list[OutboundMessage]:
+    booking, business = notice.booking, notice.business
+    details = booking_details(booking, business.tz, address=business.address)
+    messages = []
+    if booking.customer_telegram_id is not None:
+        messages.append(
+            OutboundMessage(
+                chat_id=booking.customer_telegram_id,
+                html="🔁 <b>Your booking was moved</b> to "
+                f"{escape(wall_time(booking.start, business.tz))}.\n\n{details}",
+                buttons=(
+                    (Button(text="📋 My bookings", callback_data=cb.ShowMyBookings().pack()),),
+                ),
+                attachment=ics_attachment(booking, business, "PUBLISH"),
+            )
+        )
+    if notice.staff_chat_id is not None:
+        messages.append(
+            OutboundMessage(
+                chat_id=notice.staff_chat_id,
+                html=f"✅ Moved in Google Calendar: {escape(shorten(booking.service_name, 60))} "
+                f"with {escape(shorten(booking.customer_name, 60))} is now at "
+                f"{escape(wall_time(booking.start, business.tz))}. The customer was told.",
+            )
+        )
+    return messages
+
+
+def _cancelled(notice: BookingCancelledInGoogle) -> list[OutboundMessage]:
+    booking, business = notice.booking, notice.business
+    details = booking_details(booking, business.tz, address=business.address)
+    messages = []
+    if booking.customer_telegram_id is not None:
+        messages.append(
+            OutboundMessage(
+                chat_id=booking.customer_telegram_id,
+                html="❌ <b>Your booking was cancelled</b> by "
+                f"{escape(shorten(booking.staff_name, 60))}.\n\n{details}"
+                "\n\nYou are welcome to book another time.",
+                buttons=((Button(text="📅 Book again", callback_data=cb.ShowServices().pack()),),),
+                attachment=ics_attachment(booking, business, "CANCEL"),
+            )
+        )
+    if notice.staff_chat_id is not None:
+        messages.append(
+            OutboundMessage(
+                chat_id=notice.staff_chat_id,
+                html=f"✅ Deleted in Google Calendar: {escape(shorten(booking.service_name, 60))} "
+                f"with {escape(shorten(booking.customer_name, 60))} at "
+                f"{escape(wall_time(booking.start, business.tz))} is cancelled. "
+                "The customer was told.",
+            )
+        )
+    return messages
 
 
 def _connected(notice: GoogleConnected) -> OutboundMessage:

@@ -9,6 +9,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Upda
 from bot.business import BusinessSettings
 from bot.domain.calendar_links import google_calendar_url
 from bot.domain.ics import IcsEvent, booking_ics, ics_filename
+from bot.outbound import Attachment
 from handlers import callbacks as cb
 from handlers import render
 from handlers.common import show
@@ -35,6 +36,22 @@ def _ics_event(booking: BookingRecord, business: BusinessSettings) -> IcsEvent:
     )
 
 
+def ics_attachment(
+    booking: BookingRecord, business: BusinessSettings, method: Literal["PUBLISH", "CANCEL"]
+) -> Attachment:
+    """The booking as an .ics file (same UID every time, so calendars update it)."""
+    caption = (
+        "Open this file to add the booking to your calendar."
+        if method == "PUBLISH"
+        else "Open this file to remove the booking from your calendar."
+    )
+    return Attachment(
+        filename=ics_filename(booking.service_name, booking.start),
+        data=booking_ics(_ics_event(booking, business), method=method),
+        caption=caption,
+    )
+
+
 async def send_ics(
     context: BotContext,
     chat_id: int,
@@ -43,16 +60,11 @@ async def send_ics(
     method: Literal["PUBLISH", "CANCEL"],
 ) -> None:
     """Send the booking as an .ics file (same UID every time, so calendars update it)."""
-    payload = booking_ics(_ics_event(booking, business), method=method)
-    caption = (
-        "Open this file to add the booking to your calendar."
-        if method == "PUBLISH"
-        else "Open this file to remove the booking from your calendar."
-    )
+    attachment = ics_attachment(booking, business, method)
     await context.bot.send_document(
         chat_id,
-        InputFile(payload, filename=ics_filename(booking.service_name, booking.start)),
-        caption=caption,
+        InputFile(attachment.data, filename=attachment.filename),
+        caption=attachment.caption,
     )
 
 

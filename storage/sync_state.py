@@ -112,3 +112,23 @@ class SyncStateRepository:
                     "DELETE FROM calendar_sync_state WHERE staff_id = ? AND calendar_id = ?",
                     (staff_id, calendar_id),
                 )
+
+    async def by_channel(self, channel_id: str) -> CalendarSyncState | None:
+        """The calendar a push channel belongs to, if the channel is current."""
+        rows = list(
+            await self._db.reader.execute_fetchall(
+                "SELECT * FROM calendar_sync_state WHERE channel_id = ?", (channel_id,)
+            )
+        )
+        return _state(rows[0]) if rows else None
+
+    async def undelivered_writes(self, booking_id: str) -> int:
+        """Outbox rows of the booking not delivered yet: while any wait, the bot's own change
+        is newer than what Google shows, so Google's copy must not be read back."""
+        rows = list(
+            await self._db.reader.execute_fetchall(
+                "SELECT count(*) FROM outbox WHERE booking_id = ? AND delivered_at IS NULL",
+                (booking_id,),
+            )
+        )
+        return int(rows[0][0])

@@ -54,6 +54,7 @@ REFRESH_MARGIN = timedelta(seconds=60)
 FREEBUSY_MAX_CALENDARS = 50  # freebusy.query: calendarExpansionMax "Maximum value is 50"
 FREEBUSY_MAX_RANGE = timedelta(days=90)  # longer ranges: 400 timeRangeTooLong
 CALENDAR_LIST_PAGE = 250  # calendarList.list maxResults cap
+EVENTS_PAGE = 250  # events.list maxResults default (the cap is 2500)
 DEFAULT_TIMEOUT = 30.0
 _SAFE_PATH = {"calendarId": "", "eventId": ""}  # percent-encode everything, "/" included
 
@@ -110,6 +111,26 @@ class EventInfo:
     html_link: str | None
     private: Mapping[str, str] = field(default_factory=dict, hash=False)
     hangout_link: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EventPage:
+    """One page of `events.list`: raw Event resources (parsed by the caller, one by one, so
+    one odd event cannot spoil the page), and the token of the next page or, on the last
+    page, the token of the next incremental sync."""
+
+    items: list[Mapping[str, Any]]
+    next_page_token: str | None
+    next_sync_token: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class WatchedChannel:
+    """A push channel Google opened (`expires_at` None: Google named no expiry)."""
+
+    channel_id: str
+    resource_id: str
+    expires_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -351,6 +372,72 @@ class GoogleCalendar:
                 calendarId=calendar_id,
                 eventId=event_id,
                 sendUpdates=send_updates,
+            )
+        except (ResourceNotFound, Gone):
+            return False
+        return True
+
+    async def list_events(
+        self,
+        tokens: GrantedTokens,
+        calendar_id: str,
+        *,
+        sync_token: str | None = None,
+        page_token: str | None = None,
+        time_min: datetime | None = None,
+        time_max: datetime | None = None,
+        max_results: int = EVENTS_PAGE,
+    ) -> EventPage:
+        """One page of the calendar's events, deleted ones included. With `sync_token`: the
+        changes since that sync (Google refuses time bounds with it; an expired token is
+        `SyncTokenExpired`); without: the events that meet ``[time_min, time_max)``."""
+        if sync_token is not None and (time_min is not None or time_max is not None):
+            raise ValueError("a sync token cannot be combined with time bounds")
+        params: dict[str, Any] = {
+            "calendarId": calendar_id,
+            "maxResults": max_results,
+            "showDeleted": flag(True),
+        }
+        if sync_token is not None:
+            params["syncToken"] = sync_token
+        if page_token is not None:
+            params["pageToken"] = page_token
+        for name, bound in (("timeMin", time_min), ("timeMax", time_max)):
+            if bound is not None:
+                require_aware(bound, name)
+                params[name] = bound.astimezone(UTC).isoformat()
+        body, _ = await self._execute(tokens, self._api.events.list, **params)
+        items = body.get("items") or []
+        return EventPage(
+            items=[item for item in items if isinstance(item, Mapping)],
+            next_page_token=body.get("nextPageToken") or None,
+            next_sync_token=body.get("nextSyncToken") or None,
+        )
+
+    # -- push channels -----------------------------------------------------------------------
+
+    async def watch_events(
+        self, tokens: GrantedTokens, calendar_id: str, *, channel_id: str, address: str, token: str
+    ) -> WatchedChannel:
+        """Open a push channel on the calendar's events (`events.watch`, type web_hook)."""
+        body, _ = await self._execute(
+            tokens,
+            self._api.events.watch,
+            calendarId=calendar_id,
+            json={"id": channel_id, "type": "web_hook", "address": address, "token": token},
+        )
+        expiration = body.get("expiration")
+        return WatchedChannel(
+            channel_id=str(body.get("id") or channel_id),
+            resource_id=str(body["resourceId"]),
+            expires_at=datetime.fromtimestamp(int(expiration) / 1000, UTC) if expiration else None,
+        )
+
+    async def stop_channel(self, tokens: GrantedTokens, channel_id: str, resource_id: str) -> bool:
+        """Stop a push channel (`channels.stop`); False if Google no longer knew it."""
+        try:
+            await self._execute(
+                tokens, self._api.channels.stop, json={"id": channel_id, "resourceId": resource_id}
             )
         except (ResourceNotFound, Gone):
             return False

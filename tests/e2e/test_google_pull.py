@@ -1,0 +1,356 @@
+"""Google -> bot through the real bot and the Google emulator: an event of a booking moved or
+deleted in Google Calendar moves or cancels the booking and tells the customer (with a new
+.ics) and the staff member; the bot's own writes never echo; 410 means a full resync; an odd
+event is skipped and the rest applied; other people's events are never stored; polling and
+push channels (verified tokens, unknown channels ignored)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from icalendar import Calendar
+
+from bot.app import BotRuntime
+from bot.clock import ManualClock
+from storage.outbox import OutboxRepository
+from storage.records import BookingRecord
+from tests.conftest import SALON
+from tests.e2e.flows import confirm, reach_summary, say, tap
+from tests.e2e.google_harness import (
+    consent_url_of,
+    free_port,
+    google_settings,
+    invite_link,
+    open_consent,
+    visit,
+)
+from tests.e2e.harness import ADMIN_ID, load_business, running_bot
+from tests.fakes.google import Account, FakeGoogle
+from tests.fakes.telegram import FakeTelegram, FakeUser
+from tests.week import TUESDAY, helsinki
+
+ANNA_CAL = "anna@example.com"
+WAIT = 10.0
+DAY = timedelta(days=1)
+
+
+@pytest.fixture
+async def google(clock: ManualClock) -> AsyncIterator[FakeGoogle]:
+    async with FakeGoogle(client_id="bookbot-test.apps.googleusercontent.com", clock=clock) as fake:
+        yield fake
+
+
+@pytest.fixture
+def anna_google(google: FakeGoogle) -> Account:
+    return google.add_account(ANNA_CAL, name="Anna")
+
+
+async def _start(
+    tg: FakeTelegram, google: FakeGoogle, db_path: Path, clock: ManualClock, *, push: bool
+) -> AsyncIterator[BotRuntime]:
+    await load_business(db_path, SALON)
+    port = free_port()
+    settings = google_settings(tg, google, db_path, port).model_copy(
+        update={"google_push_allow_http_loopback": push}
+    )
+    google.register_redirect_uri(settings.oauth_redirect_uri)
+    async with running_bot(settings, clock) as runtime:
+        yield runtime
+
+
+@pytest.fixture
+async def gbot(
+    tg: FakeTelegram, google: FakeGoogle, db_path: Path, clock: ManualClock
+) -> AsyncIterator[BotRuntime]:
+    """The bot with Google configured and no push (its address is plain http): polling."""
+    async for runtime in _start(tg, google, db_path, clock, push=False):
+        yield runtime
+
+
+@pytest.fixture
+async def pushbot(
+    tg: FakeTelegram, google: FakeGoogle, db_path: Path, clock: ManualClock
+) -> AsyncIterator[BotRuntime]:
+    """The bot with push channels allowed on its loopback http address."""
+    async for runtime in _start(tg, google, db_path, clock, push=True):
+        yield runtime
+
+
+async def _connect_anna(tg: FakeTelegram, google: FakeGoogle, account: Account) -> FakeUser:
+    """Anna is invited, signs in with Google and makes her primary calendar the destination."""
+    admin = tg.user(ADMIN_ID, first_name="Boss")
+    anna = tg.user(801, first_name="Anna")
+    welcome = await say(tg, anna, f"/start {await invite_link(tg, admin, 'Anna')}")
+    google.set_consent(account)
+    callback_url = await open_consent(consent_url_of(welcome))
+    mark = tg.mark()
+    await visit(callback_url)
+    told = await tg.next_message(anna.id, since=mark)
+    picker = await tap(tg, anna, told, "📅 Choose calendars")
+    blocking = await tap(tg, anna, picker, f"📅 {ANNA_CAL} (primary)")
+    saved = await tap(tg, anna, blocking, "💾 Save")
+    assert "Saved" in saved["text"]
+    return anna
+
+
+async def _book(tg: FakeTelegram, bot: BotRuntime, customer: FakeUser, time: str) -> BookingRecord:
+    await confirm(tg, customer, await reach_summary(tg, customer, time=time))
+    assert bot.services is not None
+    (booking,) = await bot.services.booking.upcoming(customer.id)
+    return booking
+
+
+async def _deliver(bot: BotRuntime, google: FakeGoogle, booking: BookingRecord) -> None:
+    """Stand in for the outbox worker (it lands separately): the booking's event is written
+    with the booking id as event id and a private property naming it, the etag recorded and
+    the outbox row marked delivered."""
+    assert bot.services is not None and bot.db is not None
+    stored = {e["id"]: e for e in google.events(ANNA_CAL)}.get(booking.id)
+    if stored is None:
+        session = await bot.services.google_accounts.session(booking.staff_id)
+        body = {
+            "id": booking.id,
+            "summary": f"{booking.service_name} – {booking.customer_name}",
+            "start": {"dateTime": booking.start.isoformat()},
+            "end": {"dateTime": booking.end.isoformat()},
+            "extendedProperties": {"private": {"bookbot_booking_id": booking.id}},
+        }
+        event = await session.call(lambda cal, tokens: cal.insert_event(tokens, ANNA_CAL, body))
+        etag = event.etag
+    else:
+        etag = str(stored["etag"])
+    await bot.services.booking.bookings.record_event(booking.id, calendar_id=ANNA_CAL, etag=etag)
+    async with bot.db.transaction() as tx:
+        await tx.execute(
+            "UPDATE outbox SET delivered_at = 1 WHERE booking_id = ? AND delivered_at IS NULL",
+            (booking.id,),
+        )
+
+
+def _last_ics(tg: FakeTelegram, chat_id: int) -> Any:
+    """The newest .ics file the bot sent to a chat, parsed."""
+    return Calendar.from_ical(tg.documents(chat_id)[-1].data)
+
+
+async def _no_message_after(tg: FakeTelegram, chat_id: int, mark: int) -> None:
+    calls = [c for c in tg.calls("sendMessage", chat_id=chat_id) if c.seq > mark]
+    assert calls == []
+
+
+async def _pending(bot: BotRuntime) -> list[tuple[str, str]]:
+    assert bot.services is not None
+    return [(e.booking_id, e.action) for e in await OutboxRepository(bot.services.db).pending()]
+
+
+async def test_moved_and_deleted_events_flow_back_and_own_writes_do_not_echo(
+    tg: FakeTelegram, google: FakeGoogle, gbot: BotRuntime, anna_google: Account
+) -> None:
+    anna = await _connect_anna(tg, google, anna_google)
+    ann = tg.user(701, first_name="Ann")
+    booking = await _book(tg, gbot, ann, "13:00")
+    await _deliver(gbot, google, booking)
+    first_uid = str(_last_ics(tg, ann.id).walk("VEVENT")[0]["UID"])
+    pull = gbot.pull
+    assert pull is not None and gbot.services is not None
+
+    # The first sync is a full one and sees the bot's own event: nothing happens.
+    mark = tg.mark()
+    report = await pull.run_once()
+    assert report.full_syncs == 1 and report.outcomes == {"unchanged": 1}
+    await _no_message_after(tg, ann.id, mark)
+    await _no_message_after(tg, anna.id, mark)
+    assert await _pending(gbot) == []
+
+    # Anna drags the event to 15:00 in Google Calendar: the booking follows.
+    google.user_update_event(
+        ANNA_CAL, booking.id, start=helsinki(TUESDAY, 15), end=helsinki(TUESDAY, 16)
+    )
+    mark = tg.mark()
+    report = await pull.run_once()
+    assert report.full_syncs == 0 and report.outcomes == {"moved": 1}
+    moved = await gbot.services.booking.bookings.get(booking.id)
+    assert moved is not None
+    assert (moved.start, moved.end) == (helsinki(TUESDAY, 15), helsinki(TUESDAY, 16))
+    assert moved.blocked_start - moved.start == booking.blocked_start - booking.start
+    told = await tg.wait_for(
+        "sendMessage", chat_id=ann.id, since=mark, predicate=lambda c: "moved" in str(c.params)
+    )
+    assert "15:00" in str(told.params["text"])
+    await tg.wait_for("sendDocument", chat_id=ann.id, since=mark)
+    event = _last_ics(tg, ann.id).walk("VEVENT")[0]
+    assert str(event["UID"]) == first_uid
+    assert int(str(event["SEQUENCE"])) == 1
+    assert event.decoded("DTSTART") == helsinki(TUESDAY, 15)
+    ack = await tg.wait_for("sendMessage", chat_id=anna.id, since=mark)
+    assert "Moved in Google Calendar" in str(ack.params["text"])
+    assert await _pending(gbot) == []  # nothing written back to Google
+    history = await gbot.services.booking.bookings.history(booking.id)
+    assert [(h.origin, h.action) for h in history][-1] == ("google", "rescheduled")
+
+    # The same state read again (no change in Google) is not a change.
+    mark = tg.mark()
+    report = await pull.run_once()
+    assert report.outcomes == {}
+    await _no_message_after(tg, ann.id, mark)
+
+    # Anna deletes the event: the booking is cancelled and Ann is offered to book again.
+    google.user_delete_event(ANNA_CAL, booking.id)
+    mark = tg.mark()
+    report = await pull.run_once()
+    assert report.outcomes == {"cancelled": 1}
+    cancelled = await gbot.services.booking.bookings.get(booking.id)
+    assert cancelled is not None and cancelled.status == "cancelled"
+    told = await tg.wait_for(
+        "sendMessage", chat_id=ann.id, since=mark, predicate=lambda c: "cancelled" in str(c.params)
+    )
+    assert "Book again" in str(told.params.get("reply_markup"))
+    await tg.wait_for("sendDocument", chat_id=ann.id, since=mark)
+    ics = _last_ics(tg, ann.id)
+    assert str(ics["METHOD"]) == "CANCEL" and int(str(ics.walk("VEVENT")[0]["SEQUENCE"])) == 2
+    await tg.wait_for("sendMessage", chat_id=anna.id, since=mark)
+    assert await _pending(gbot) == []
+    assert "no upcoming bookings" in (await say(tg, ann, "/mybookings"))["text"]
+
+
+async def test_expired_sync_token_means_a_full_resync(
+    tg: FakeTelegram, google: FakeGoogle, gbot: BotRuntime, anna_google: Account
+) -> None:
+    await _connect_anna(tg, google, anna_google)
+    ann = tg.user(702, first_name="Ann")
+    booking = await _book(tg, gbot, ann, "13:00")
+    await _deliver(gbot, google, booking)
+    pull = gbot.pull
+    assert pull is not None and gbot.services is not None
+    await pull.run_once()
+
+    google.invalidate_sync_tokens(ANNA_CAL)
+    google.user_update_event(
+        ANNA_CAL, booking.id, start=helsinki(TUESDAY, 17), end=helsinki(TUESDAY, 18)
+    )
+    lists_before = len(google.calls_of("calendar.events.list"))
+    report = await pull.run_once()
+    assert report.full_syncs == 1 and report.outcomes == {"moved": 1}
+    assert len(google.calls_of("calendar.events.list")) == lists_before + 2  # 410, then full
+    moved = await gbot.services.booking.bookings.get(booking.id)
+    assert moved is not None and moved.start == helsinki(TUESDAY, 17)  # after working hours
+    # The new token works: the next cycle is incremental again.
+    report = await pull.run_once()
+    assert report.full_syncs == 0
+
+
+async def test_odd_events_are_skipped_the_rest_applied_and_foreign_events_not_stored(
+    tg: FakeTelegram, google: FakeGoogle, gbot: BotRuntime, anna_google: Account
+) -> None:
+    await _connect_anna(tg, google, anna_google)
+    ann, bea = tg.user(703, first_name="Ann"), tg.user(704, first_name="Bea")
+    first = await _book(tg, gbot, ann, "10:00")
+    second = await _book(tg, gbot, bea, "13:00")
+    for booking in (first, second):
+        await _deliver(gbot, google, booking)
+    pull = gbot.pull
+    assert pull is not None and gbot.services is not None
+    await pull.run_once()
+
+    # Ann's event becomes an all-day event, Bea's is moved, and Anna adds a private event.
+    google.user_update_event(ANNA_CAL, first.id, start=TUESDAY, end=TUESDAY + timedelta(days=1))
+    google.user_update_event(
+        ANNA_CAL, second.id, start=helsinki(TUESDAY, 16), end=helsinki(TUESDAY, 17)
+    )
+    google.user_add_event(
+        ANNA_CAL, helsinki(TUESDAY, 18), helsinki(TUESDAY, 19), summary="Dentist (private)"
+    )
+    report = await pull.run_once()
+    assert report.outcomes == {"skipped": 1, "moved": 1, "not_ours": 1}
+    kept = await gbot.services.booking.bookings.get(first.id)
+    assert kept is not None and (kept.start, kept.status) == (first.start, "confirmed")
+    moved = await gbot.services.booking.bookings.get(second.id)
+    assert moved is not None and moved.start == helsinki(TUESDAY, 16)
+
+    # Stretched over three days (more than a booking may block): skipped, nothing breaks.
+    google.user_update_event(
+        ANNA_CAL,
+        second.id,
+        start=helsinki(TUESDAY, 16),
+        end=helsinki(TUESDAY, 16) + timedelta(days=3),
+    )
+    report = await pull.run_once()
+    assert report.outcomes == {"skipped": 1} and report.failed == 0
+    still = await gbot.services.booking.bookings.get(second.id)
+    assert still is not None and still.end == helsinki(TUESDAY, 17)
+
+    assert gbot.db is not None
+    dump = "\n".join([line async for line in gbot.db.reader.iterdump()])
+    assert "Dentist" not in dump
+
+
+async def test_push_notification_syncs_without_polling_and_unknown_channels_are_ignored(
+    tg: FakeTelegram, google: FakeGoogle, pushbot: BotRuntime, anna_google: Account
+) -> None:
+    await _connect_anna(tg, google, anna_google)
+    ann = tg.user(705, first_name="Ann")
+    booking = await _book(tg, pushbot, ann, "13:00")
+    await _deliver(pushbot, google, booking)
+    pull = pushbot.pull
+    assert pull is not None and pushbot.services is not None
+    report = await pull.run_once()  # opens the channel, first full sync
+    assert report.full_syncs == 1
+    (channel,) = [c for c in google.channels.values() if c.calendar_id == ANNA_CAL]
+    assert channel.address.endswith("/google/push") and channel.token
+    await google.drain_push()
+    assert [d.status for d in google.push_deliveries] == [200]  # the "sync" message
+
+    # Idle: a cycle makes no events.list call for a calendar its channel keeps current.
+    lists_before = len(google.calls_of("calendar.events.list"))
+    report = await pull.run_once()
+    assert report.pushed == 1 and report.calendars == 0
+    assert len(google.calls_of("calendar.events.list")) == lists_before
+
+    # Anna moves the event: Google notifies, the bot syncs on its own (no run_once here).
+    mark = tg.mark()
+    google.user_update_event(
+        ANNA_CAL, booking.id, start=helsinki(TUESDAY, 15), end=helsinki(TUESDAY, 16)
+    )
+    told = await tg.wait_for(
+        "sendMessage",
+        chat_id=ann.id,
+        since=mark,
+        timeout=WAIT,
+        predicate=lambda c: "moved" in str(c.params),
+    )
+    assert "15:00" in str(told.params["text"])
+
+    # A notification for a channel the bot does not know, or with a wrong token: 200, ignored.
+    web = pushbot.web
+    assert web is not None and web.bound_port is not None
+    url = f"http://127.0.0.1:{web.bound_port}/google/push"
+    forged = [
+        {"X-Goog-Channel-ID": "unknown", "X-Goog-Resource-State": "exists"},
+        {
+            "X-Goog-Channel-ID": channel.id,
+            "X-Goog-Channel-Token": "wrong",
+            "X-Goog-Resource-ID": channel.resource_id,
+            "X-Goog-Resource-State": "exists",
+        },
+    ]
+    lists_before = len(google.calls_of("calendar.events.list"))
+    async with aiohttp.ClientSession() as client:
+        for headers in forged:
+            async with client.post(url, headers=headers) as response:
+                assert response.status == 200
+    report = await pull.run_once()
+    assert report.pushed == 1
+    assert len(google.calls_of("calendar.events.list")) == lists_before
+
+    # The channel is renewed before it expires, and the old one stopped.
+    clock = pushbot.clock
+    assert isinstance(clock, ManualClock)
+    clock.set(channel.expiration - timedelta(hours=12))
+    await pull.run_once()
+    assert channel.stopped
+    live = [c for c in google.channels.values() if not c.stopped]
+    assert len(live) == 1 and live[0].id != channel.id
