@@ -186,6 +186,9 @@ class GoogleAccounts:
         self._links = links
         self._notices = notices
         self._clients: _Clients | None = None
+        # Run with a working session before a staff member's tokens are dropped (e.g. the
+        # sync stopping its push channels, which needs the tokens), each failure only logged.
+        self.before_disconnect: list[Callable[[AccountSession], Awaitable[None]]] = []
 
     def __repr__(self) -> str:
         return f"GoogleAccounts(enabled={self.enabled})"
@@ -252,6 +255,8 @@ class GoogleAccounts:
         account = await self._links.account(staff_id)
         if account is None or account.status == "disconnected":
             return False
+        if account.status == "connected" and self.before_disconnect:
+            await self._before_disconnect(staff_id)
         if account.tokens is not None and self.enabled:
             google = self._google()
             tokens = GrantedTokens.from_json(google.cipher.decrypt(account.tokens))
@@ -262,6 +267,17 @@ class GoogleAccounts:
                     "revoking at Google failed for staff %s: %s", staff_id, type(err).__name__
                 )
         return await self._links.disconnect(staff_id=staff_id, now=self._clock.now())
+
+    async def _before_disconnect(self, staff_id: int) -> None:
+        try:
+            session = await self.session(staff_id)
+        except NotConnected:
+            return
+        for hook in self.before_disconnect:
+            try:
+                await hook(session)
+            except Exception:
+                log.exception("clean-up before disconnecting staff %s failed", staff_id)
 
     # --- sessions ------------------------------------------------------------------------
 

@@ -62,7 +62,11 @@ class ChangeApplier:
         try:
             event = parse_event(resource)
         except (KeyError, TypeError, ValueError, AttributeError) as err:
-            log.warning("skipped an unreadable event in a calendar of staff %s: %s", staff_id, err)
+            log.warning(  # the type only: an event's content is nobody's business here
+                "skipped an unreadable event in a calendar of staff %s (%s)",
+                staff_id,
+                type(err).__name__,
+            )
             return Applied("skipped")
         booking = await self._bookings.get(booking_id_of(event))
         if booking is None or booking.staff_id != staff_id:

@@ -87,10 +87,14 @@ class CalendarPull:
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
+        if self._push is not None:
+            self._accounts.before_disconnect.append(self.stop_channels_of)
         if self._accounts.enabled:
             self._task = asyncio.get_running_loop().create_task(self._run(), name=self.name)
 
     async def stop(self) -> None:
+        if self.stop_channels_of in self._accounts.before_disconnect:
+            self._accounts.before_disconnect.remove(self.stop_channels_of)
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
@@ -149,6 +153,11 @@ class CalendarPull:
         except (GoogleError, NotConnected) as err:
             report.failed += 1
             log.warning("sync of staff %s's calendar failed: %s", staff_id, type(err).__name__)
+
+    async def stop_channels_of(self, session: AccountSession) -> None:
+        """Stop every push channel of the staff member (before their tokens are dropped)."""
+        if self._push is not None:
+            await self._stop_channels(session, session.staff_id, keep=set())
 
     async def _stop_channels(
         self, session: AccountSession | None, staff_id: int, *, keep: set[str]

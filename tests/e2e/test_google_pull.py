@@ -19,6 +19,7 @@ from bot.app import BotRuntime
 from bot.clock import ManualClock
 from storage.outbox import OutboxRepository
 from storage.records import BookingRecord
+from storage.sync_state import SyncStateRepository
 from tests.conftest import SALON
 from tests.e2e.flows import confirm, reach_summary, say, tap
 from tests.e2e.google_harness import (
@@ -291,7 +292,7 @@ async def test_odd_events_are_skipped_the_rest_applied_and_foreign_events_not_st
 async def test_push_notification_syncs_without_polling_and_unknown_channels_are_ignored(
     tg: FakeTelegram, google: FakeGoogle, pushbot: BotRuntime, anna_google: Account
 ) -> None:
-    await _connect_anna(tg, google, anna_google)
+    anna = await _connect_anna(tg, google, anna_google)
     ann = tg.user(705, first_name="Ann")
     booking = await _book(tg, pushbot, ann, "13:00")
     await _deliver(pushbot, google, booking)
@@ -354,3 +355,47 @@ async def test_push_notification_syncs_without_polling_and_unknown_channels_are_
     assert channel.stopped
     live = [c for c in google.channels.values() if not c.stopped]
     assert len(live) == 1 and live[0].id != channel.id
+
+    # Signing out stops the channel at Google while the tokens still work.
+    bye = await say(tg, anna, "/disconnect")
+    assert "Signed out from Google" in bye["text"]
+    assert all(c.stopped for c in google.channels.values())
+    state = await SyncStateRepository(pushbot.services.db).all()
+    assert [s.channel_id for s in state] == [None]
+
+
+async def test_pages_are_followed_and_a_failed_page_keeps_the_old_token(
+    tg: FakeTelegram, google: FakeGoogle, gbot: BotRuntime, anna_google: Account
+) -> None:
+    await _connect_anna(tg, google, anna_google)
+    ann = tg.user(706, first_name="Ann")
+    booking = await _book(tg, gbot, ann, "13:00")
+    await _deliver(gbot, google, booking)
+    for hour in range(300):  # Anna's own busy calendar: more than one page of events
+        start = helsinki(TUESDAY, 0) + timedelta(hours=hour)
+        google.user_add_event(ANNA_CAL, start, start + timedelta(minutes=30))
+    pull = gbot.pull
+    assert pull is not None and gbot.services is not None
+    report = await pull.run_once()
+    assert report.outcomes == {"not_ours": 300, "unchanged": 1}
+    assert len(google.calls_of("calendar.events.list")) == 2
+    state = SyncStateRepository(gbot.services.db)
+    token = (await state.get(booking.staff_id, ANNA_CAL)).sync_token  # type: ignore[union-attr]
+    assert token is not None
+
+    # 300 changes and the booking's event moved; the listing fails: the token stays, and the
+    # next cycle reads the same changes again.
+    for event in google.events(ANNA_CAL)[:300]:
+        if event["id"] != booking.id:
+            google.user_update_event(ANNA_CAL, event["id"], summary="Busy too")
+    google.user_update_event(
+        ANNA_CAL, booking.id, start=helsinki(TUESDAY, 15), end=helsinki(TUESDAY, 16)
+    )
+    google.fail_next("calendar.events.list", 503)
+    report = await pull.run_once()
+    assert report.failed == 1
+    assert (await state.get(booking.staff_id, ANNA_CAL)).sync_token == token  # type: ignore[union-attr]
+    report = await pull.run_once()
+    assert report.failed == 0 and report.outcomes.get("moved") == 1
+    moved = await gbot.services.booking.bookings.get(booking.id)
+    assert moved is not None and moved.start == helsinki(TUESDAY, 15)
