@@ -122,8 +122,8 @@ class CalendarPull:
                     await self._cycle_staff(
                         account.staff_id, report, forced=account.staff_id in due
                     )
-                elif self._push is not None:
-                    await self._stop_channels(None, account.staff_id, keep=set())
+                else:
+                    await self._drop_unwanted(None, account.staff_id, keep=set())
             return report
 
     async def _cycle_staff(self, staff_id: int, report: CycleReport, *, forced: bool) -> None:
@@ -135,9 +135,9 @@ class CalendarPull:
             return
         now = self._clock.now()
         live = False
+        wanted = {c.calendar_id for c in choices if c.is_destination or c.blocks_time}
+        await self._drop_unwanted(session, staff_id, keep=wanted)
         if self._push is not None:
-            wanted = {c.calendar_id for c in choices if c.is_destination or c.blocks_time}
-            await self._stop_channels(session, staff_id, keep=wanted)
             for calendar_id in sorted(wanted):
                 ensured = await self._push.ensure(session, calendar_id, now=now)
                 live = live or (ensured and calendar_id == destination)
@@ -156,16 +156,19 @@ class CalendarPull:
 
     async def stop_channels_of(self, session: AccountSession) -> None:
         """Stop every push channel of the staff member (before their tokens are dropped)."""
-        if self._push is not None:
-            await self._stop_channels(session, session.staff_id, keep=set())
+        await self._drop_unwanted(session, session.staff_id, keep=set())
 
-    async def _stop_channels(
+    async def _drop_unwanted(
         self, session: AccountSession | None, staff_id: int, *, keep: set[str]
     ) -> None:
-        assert self._push is not None
+        """Stop the channels and forget the sync state of the staff member's calendars that
+        are no longer chosen (all of them once the account is no longer connected)."""
         for state in await self._state.all():
-            if state.staff_id == staff_id and state.channel_id and state.calendar_id not in keep:
+            if state.staff_id != staff_id or state.calendar_id in keep:
+                continue
+            if self._push is not None and state.channel_id:
                 await self._push.stop(session, staff_id, state.calendar_id, now=self._clock.now())
+            await self._state.forget(staff_id, state.calendar_id)
 
     async def sync_calendar(
         self, session: AccountSession, calendar_id: str, report: CycleReport

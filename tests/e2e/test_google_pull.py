@@ -360,8 +360,37 @@ async def test_push_notification_syncs_without_polling_and_unknown_channels_are_
     bye = await say(tg, anna, "/disconnect")
     assert "Signed out from Google" in bye["text"]
     assert all(c.stopped for c in google.channels.values())
+    assert await SyncStateRepository(pushbot.services.db).all() == []
+
+
+async def test_choosing_other_calendars_moves_the_push_channels(
+    tg: FakeTelegram, google: FakeGoogle, pushbot: BotRuntime, anna_google: Account
+) -> None:
+    anna = await _connect_anna(tg, google, anna_google)
+    pull = pushbot.pull
+    assert pull is not None and pushbot.services is not None
+    await pull.run_once()
+    (first,) = google.channels.values()
+    assert first.calendar_id == ANNA_CAL
+
+    # Anna makes a new bookings calendar her destination and keeps her primary as blocking.
+    picker = await say(tg, anna, "/calendars")
+    blocking = await tap(tg, anna, picker, "➕ New calendar “Test Salon bookings”")
+    await tap(tg, anna, blocking, "💾 Save")
+    report = await pull.run_once()
+    live = {c.calendar_id for c in google.channels.values() if not c.stopped}
+    assert len(live) == 2 and ANNA_CAL in live  # the primary blocks time: still watched
+    assert report.full_syncs == 1  # the new destination is read fully
+
+    # Now only the new calendar: the primary's channel is stopped and its state forgotten.
+    picker = await say(tg, anna, "/calendars")
+    screen = await tap(tg, anna, picker, "📅 Test Salon bookings")
+    screen = await tap(tg, anna, screen, f"✅ {ANNA_CAL}")
+    await tap(tg, anna, screen, "💾 Save")
+    await pull.run_once()
+    assert first.stopped
     state = await SyncStateRepository(pushbot.services.db).all()
-    assert [s.channel_id for s in state] == [None]
+    assert ANNA_CAL not in {s.calendar_id for s in state}
 
 
 async def test_pages_are_followed_and_a_failed_page_keeps_the_old_token(
