@@ -18,24 +18,16 @@ from icalendar import Calendar
 from bot.app import BotRuntime
 from bot.clock import ManualClock
 from storage.outbox import OutboxRepository
-from storage.records import BookingRecord
 from storage.sync_state import SyncStateRepository
 from tests.conftest import SALON
-from tests.e2e.flows import confirm, reach_summary, say, tap
-from tests.e2e.google_harness import (
-    consent_url_of,
-    free_port,
-    google_settings,
-    invite_link,
-    open_consent,
-    visit,
-)
-from tests.e2e.harness import ADMIN_ID, load_business, running_bot
+from tests.e2e.flows import say, tap
+from tests.e2e.google_harness import free_port, google_settings
+from tests.e2e.harness import load_business, running_bot
+from tests.e2e.pull_harness import ANNA_CAL, book, connect_anna, deliver
 from tests.fakes.google import Account, FakeGoogle
-from tests.fakes.telegram import FakeTelegram, FakeUser
+from tests.fakes.telegram import FakeTelegram
 from tests.week import TUESDAY, helsinki
 
-ANNA_CAL = "anna@example.com"
 WAIT = 10.0
 DAY = timedelta(days=1)
 
@@ -82,57 +74,6 @@ async def pushbot(
         yield runtime
 
 
-async def _connect_anna(tg: FakeTelegram, google: FakeGoogle, account: Account) -> FakeUser:
-    """Anna is invited, signs in with Google and makes her primary calendar the destination."""
-    admin = tg.user(ADMIN_ID, first_name="Boss")
-    anna = tg.user(801, first_name="Anna")
-    welcome = await say(tg, anna, f"/start {await invite_link(tg, admin, 'Anna')}")
-    google.set_consent(account)
-    callback_url = await open_consent(consent_url_of(welcome))
-    mark = tg.mark()
-    await visit(callback_url)
-    told = await tg.next_message(anna.id, since=mark)
-    picker = await tap(tg, anna, told, "📅 Choose calendars")
-    blocking = await tap(tg, anna, picker, f"📅 {ANNA_CAL} (primary)")
-    saved = await tap(tg, anna, blocking, "💾 Save")
-    assert "Saved" in saved["text"]
-    return anna
-
-
-async def _book(tg: FakeTelegram, bot: BotRuntime, customer: FakeUser, time: str) -> BookingRecord:
-    await confirm(tg, customer, await reach_summary(tg, customer, time=time))
-    assert bot.services is not None
-    (booking,) = await bot.services.booking.upcoming(customer.id)
-    return booking
-
-
-async def _deliver(bot: BotRuntime, google: FakeGoogle, booking: BookingRecord) -> None:
-    """Stand in for the outbox worker (it lands separately): the booking's event is written
-    with the booking id as event id and a private property naming it, the etag recorded and
-    the outbox row marked delivered."""
-    assert bot.services is not None and bot.db is not None
-    stored = {e["id"]: e for e in google.events(ANNA_CAL)}.get(booking.id)
-    if stored is None:
-        session = await bot.services.google_accounts.session(booking.staff_id)
-        body = {
-            "id": booking.id,
-            "summary": f"{booking.service_name} – {booking.customer_name}",
-            "start": {"dateTime": booking.start.isoformat()},
-            "end": {"dateTime": booking.end.isoformat()},
-            "extendedProperties": {"private": {"bookbot_booking_id": booking.id}},
-        }
-        event = await session.call(lambda cal, tokens: cal.insert_event(tokens, ANNA_CAL, body))
-        etag = event.etag
-    else:
-        etag = str(stored["etag"])
-    await bot.services.booking.bookings.record_event(booking.id, calendar_id=ANNA_CAL, etag=etag)
-    async with bot.db.transaction() as tx:
-        await tx.execute(
-            "UPDATE outbox SET delivered_at = 1 WHERE booking_id = ? AND delivered_at IS NULL",
-            (booking.id,),
-        )
-
-
 def _last_ics(tg: FakeTelegram, chat_id: int) -> Any:
     """The newest .ics file the bot sent to a chat, parsed."""
     return Calendar.from_ical(tg.documents(chat_id)[-1].data)
@@ -151,10 +92,10 @@ async def _pending(bot: BotRuntime) -> list[tuple[str, str]]:
 async def test_moved_and_deleted_events_flow_back_and_own_writes_do_not_echo(
     tg: FakeTelegram, google: FakeGoogle, gbot: BotRuntime, anna_google: Account
 ) -> None:
-    anna = await _connect_anna(tg, google, anna_google)
+    anna = await connect_anna(tg, google, anna_google)
     ann = tg.user(701, first_name="Ann")
-    booking = await _book(tg, gbot, ann, "13:00")
-    await _deliver(gbot, google, booking)
+    booking = await book(tg, gbot, ann, "13:00")
+    await deliver(gbot, google, booking)
     first_uid = str(_last_ics(tg, ann.id).walk("VEVENT")[0]["UID"])
     pull = gbot.pull
     assert pull is not None and gbot.services is not None
@@ -221,10 +162,10 @@ async def test_moved_and_deleted_events_flow_back_and_own_writes_do_not_echo(
 async def test_expired_sync_token_means_a_full_resync(
     tg: FakeTelegram, google: FakeGoogle, gbot: BotRuntime, anna_google: Account
 ) -> None:
-    await _connect_anna(tg, google, anna_google)
+    await connect_anna(tg, google, anna_google)
     ann = tg.user(702, first_name="Ann")
-    booking = await _book(tg, gbot, ann, "13:00")
-    await _deliver(gbot, google, booking)
+    booking = await book(tg, gbot, ann, "13:00")
+    await deliver(gbot, google, booking)
     pull = gbot.pull
     assert pull is not None and gbot.services is not None
     await pull.run_once()
@@ -247,12 +188,12 @@ async def test_expired_sync_token_means_a_full_resync(
 async def test_odd_events_are_skipped_the_rest_applied_and_foreign_events_not_stored(
     tg: FakeTelegram, google: FakeGoogle, gbot: BotRuntime, anna_google: Account
 ) -> None:
-    await _connect_anna(tg, google, anna_google)
+    await connect_anna(tg, google, anna_google)
     ann, bea = tg.user(703, first_name="Ann"), tg.user(704, first_name="Bea")
-    first = await _book(tg, gbot, ann, "10:00")
-    second = await _book(tg, gbot, bea, "13:00")
+    first = await book(tg, gbot, ann, "10:00")
+    second = await book(tg, gbot, bea, "13:00")
     for booking in (first, second):
-        await _deliver(gbot, google, booking)
+        await deliver(gbot, google, booking)
     pull = gbot.pull
     assert pull is not None and gbot.services is not None
     await pull.run_once()
@@ -292,10 +233,10 @@ async def test_odd_events_are_skipped_the_rest_applied_and_foreign_events_not_st
 async def test_push_notification_syncs_without_polling_and_unknown_channels_are_ignored(
     tg: FakeTelegram, google: FakeGoogle, pushbot: BotRuntime, anna_google: Account
 ) -> None:
-    anna = await _connect_anna(tg, google, anna_google)
+    anna = await connect_anna(tg, google, anna_google)
     ann = tg.user(705, first_name="Ann")
-    booking = await _book(tg, pushbot, ann, "13:00")
-    await _deliver(pushbot, google, booking)
+    booking = await book(tg, pushbot, ann, "13:00")
+    await deliver(pushbot, google, booking)
     pull = pushbot.pull
     assert pull is not None and pushbot.services is not None
     report = await pull.run_once()  # opens the channel, first full sync
@@ -366,7 +307,7 @@ async def test_push_notification_syncs_without_polling_and_unknown_channels_are_
 async def test_choosing_other_calendars_moves_the_push_channels(
     tg: FakeTelegram, google: FakeGoogle, pushbot: BotRuntime, anna_google: Account
 ) -> None:
-    anna = await _connect_anna(tg, google, anna_google)
+    anna = await connect_anna(tg, google, anna_google)
     pull = pushbot.pull
     assert pull is not None and pushbot.services is not None
     await pull.run_once()
@@ -396,10 +337,10 @@ async def test_choosing_other_calendars_moves_the_push_channels(
 async def test_pages_are_followed_and_a_failed_page_keeps_the_old_token(
     tg: FakeTelegram, google: FakeGoogle, gbot: BotRuntime, anna_google: Account
 ) -> None:
-    await _connect_anna(tg, google, anna_google)
+    await connect_anna(tg, google, anna_google)
     ann = tg.user(706, first_name="Ann")
-    booking = await _book(tg, gbot, ann, "13:00")
-    await _deliver(gbot, google, booking)
+    booking = await book(tg, gbot, ann, "13:00")
+    await deliver(gbot, google, booking)
     for hour in range(300):  # Anna's own busy calendar: more than one page of events
         start = helsinki(TUESDAY, 0) + timedelta(hours=hour)
         google.user_add_event(ANNA_CAL, start, start + timedelta(minutes=30))
