@@ -118,12 +118,18 @@ class CalendarPull:
             due, self._due = self._due, set()
             report = CycleReport()
             for account in await self._links.accounts():
-                if account.status == "connected":
-                    await self._cycle_staff(
-                        account.staff_id, report, forced=account.staff_id in due
-                    )
-                else:
-                    await self._drop_unwanted(None, account.staff_id, keep=set())
+                try:
+                    if account.status == "connected":
+                        forced = account.staff_id in due
+                        await self._cycle_staff(account.staff_id, report, forced=forced)
+                    else:
+                        await self._drop_unwanted(None, account.staff_id, keep=set())
+                except (GoogleError, NotConnected) as err:
+                    report.failed += 1
+                    log.warning("sync of staff %s failed: %s", account.staff_id, type(err).__name__)
+                except Exception:
+                    report.failed += 1
+                    log.exception("sync of staff %s failed", account.staff_id)
             return report
 
     async def _cycle_staff(self, staff_id: int, report: CycleReport, *, forced: bool) -> None:
@@ -148,11 +154,7 @@ class CalendarPull:
             report.pushed += 1
             return
         report.calendars += 1
-        try:
-            await self.sync_calendar(session, destination, report)
-        except (GoogleError, NotConnected) as err:
-            report.failed += 1
-            log.warning("sync of staff %s's calendar failed: %s", staff_id, type(err).__name__)
+        await self.sync_calendar(session, destination, report)
 
     async def stop_channels_of(self, session: AccountSession) -> None:
         """Stop every push channel of the staff member (before their tokens are dropped)."""

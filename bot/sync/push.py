@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from bot.google.errors import GoogleError
-from bot.google_accounts import AccountSession
+from bot.google_accounts import AccountSession, NotConnected
 from storage.sync_state import PushChannel, SyncStateRepository
 
 log = logging.getLogger(__name__)
@@ -97,7 +97,7 @@ class PushChannels:
                 address=self.address,
                 token=self.channel_token(channel_id),
             )
-        except GoogleError as err:
+        except (GoogleError, NotConnected) as err:
             log.warning(
                 "could not open a push channel for staff %s: %s",
                 session.staff_id,
@@ -133,7 +133,7 @@ class PushChannels:
     ) -> None:
         try:
             await session.stop_channel(channel_id, resource_id)
-        except GoogleError as err:
+        except (GoogleError, NotConnected) as err:
             log.info(
                 "stopping a push channel failed (%s); it expires by itself", type(err).__name__
             )

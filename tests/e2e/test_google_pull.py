@@ -23,7 +23,7 @@ from tests.conftest import SALON
 from tests.e2e.flows import say, tap
 from tests.e2e.google_harness import free_port, google_settings
 from tests.e2e.harness import load_business, running_bot
-from tests.e2e.pull_harness import ANNA_CAL, book, connect_anna, deliver
+from tests.e2e.pull_harness import ANNA_CAL, book, connect_anna, connect_staff, deliver
 from tests.fakes.google import Account, FakeGoogle
 from tests.fakes.telegram import FakeTelegram
 from tests.week import TUESDAY, helsinki
@@ -369,3 +369,37 @@ async def test_pages_are_followed_and_a_failed_page_keeps_the_old_token(
     assert report.failed == 0 and report.outcomes.get("moved") == 1
     moved = await gbot.services.booking.bookings.get(booking.id)
     assert moved is not None and moved.start == helsinki(TUESDAY, 15)
+
+
+async def test_one_staff_members_broken_account_does_not_stop_the_others(
+    tg: FakeTelegram,
+    google: FakeGoogle,
+    gbot: BotRuntime,
+    anna_google: Account,
+    clock: ManualClock,
+) -> None:
+    ben_google = google.add_account("ben@example.com", name="Ben")
+    await connect_anna(tg, google, anna_google)
+    await connect_staff(tg, google, ben_google, name="Ben", user_id=802)
+    ann, bea = tg.user(707, first_name="Ann"), tg.user(708, first_name="Bea")
+    annas = await book(tg, gbot, ann, "13:00")
+    bens = await book(tg, gbot, bea, "13:00", staff="Ben")
+    for booking in (annas, bens):
+        await deliver(gbot, google, booking)
+    pull = gbot.pull
+    assert pull is not None and gbot.services is not None
+    await pull.run_once()
+
+    google.revoke_account(anna_google)
+    clock.advance(timedelta(hours=2))  # Anna's access token needs a refresh: invalid_grant
+    google.user_update_event(
+        "ben@example.com", bens.id, start=helsinki(TUESDAY, 16), end=helsinki(TUESDAY, 17)
+    )
+    report = await pull.run_once()
+    assert report.failed == 1 and report.outcomes == {"moved": 1}
+    moved = await gbot.services.booking.bookings.get(bens.id)
+    assert moved is not None and moved.start == helsinki(TUESDAY, 16)
+    status = await gbot.services.google_accounts.status(annas.staff_id)
+    assert status is not None and status.status == "revoked"
+    report = await pull.run_once()  # Anna is no longer synced at all, Ben still is
+    assert report.failed == 0 and report.calendars == 1
