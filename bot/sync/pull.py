@@ -8,7 +8,8 @@ page was applied. The first sync, and any sync whose token Google refuses (410
 token cannot be combined with them), deleted events included. Each event goes through
 `bot.sync.changes`; one odd event is logged and skipped, one failing calendar never stops the
 others. A calendar whose push channel is live is not polled: its notifications trigger the
-sync. Moves and cancellations are told through the notices port. `on_calendar_changed` hears
+sync (and a read every PUSH_SAFETY_POLL, and after a restart, catches a lost one). Moves and
+cancellations are told through the notices port. `on_calendar_changed` hears
 of every calendar that changed (the busy-time cache drops that staff member's entry).
 `run_once()` runs one cycle now (tests, benchmarks).
 """
@@ -36,6 +37,9 @@ log = logging.getLogger(__name__)
 
 # A full sync also looks this far back, so an event moved from just before now is seen.
 FULL_SYNC_PAST = timedelta(days=1)
+# Google does not promise to deliver every notification: calendars with a live push channel
+# are still read this often.
+PUSH_SAFETY_POLL = timedelta(hours=6)
 
 
 def _ignore(staff_id: int) -> None:
@@ -84,6 +88,9 @@ class CalendarPull:
         self._wake = asyncio.Event()
         self._due: set[int] = set()  # staff whose destination calendar was notified
         self._lock = asyncio.Lock()
+        # When each calendar was last read (this process): a calendar with a live channel is
+        # still read after a restart and every PUSH_SAFETY_POLL, in case a notification was lost.
+        self._polled: dict[tuple[int, str], datetime] = {}
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -150,7 +157,15 @@ class CalendarPull:
         if destination is None:
             return
         state = await self._state.get(staff_id, destination)
-        if live and not forced and state is not None and state.sync_token is not None:
+        polled = self._polled.get((staff_id, destination))
+        if (
+            live
+            and not forced
+            and state is not None
+            and state.sync_token is not None
+            and polled is not None
+            and now - polled < PUSH_SAFETY_POLL
+        ):
             report.pushed += 1
             return
         report.calendars += 1
@@ -158,7 +173,8 @@ class CalendarPull:
 
     async def stop_channels_of(self, session: AccountSession) -> None:
         """Stop every push channel of the staff member (before their tokens are dropped)."""
-        await self._drop_unwanted(session, session.staff_id, keep=set())
+        async with self._lock:
+            await self._drop_unwanted(session, session.staff_id, keep=set())
 
     async def _drop_unwanted(
         self, session: AccountSession | None, staff_id: int, *, keep: set[str]
@@ -185,6 +201,7 @@ class CalendarPull:
             log.info("sync token of staff %s's calendar expired; full resync", staff_id)
             changed, next_token = await self._read(session, calendar_id, None, report)
         await self._state.save_sync_token(staff_id, calendar_id, next_token, now=self._clock.now())
+        self._polled[(staff_id, calendar_id)] = self._clock.now()
         if changed:
             self._on_calendar_changed(staff_id)
 

@@ -288,9 +288,15 @@ async def test_push_notification_syncs_without_polling_and_unknown_channels_are_
     assert report.pushed == 1
     assert len(google.calls_of("calendar.events.list")) == lists_before
 
-    # The channel is renewed before it expires, and the old one stopped.
+    # In case a notification was lost, the calendar is still read every few hours.
     clock = pushbot.clock
     assert isinstance(clock, ManualClock)
+    clock.advance(timedelta(hours=7))
+    report = await pull.run_once()
+    assert report.calendars == 1 and report.pushed == 0
+    assert (await pull.run_once()).pushed == 1
+
+    # The channel is renewed before it expires, and the old one stopped.
     clock.set(channel.expiration - timedelta(hours=12))
     await pull.run_once()
     assert channel.stopped
