@@ -6,6 +6,7 @@ push channels (verified tokens, unknown channels ignored)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -44,12 +45,18 @@ def anna_google(google: FakeGoogle) -> Account:
 
 
 async def _start(
-    tg: FakeTelegram, google: FakeGoogle, db_path: Path, clock: ManualClock, *, push: bool
+    tg: FakeTelegram,
+    google: FakeGoogle,
+    db_path: Path,
+    clock: ManualClock,
+    *,
+    push: bool,
+    interval: float = 60,
 ) -> AsyncIterator[BotRuntime]:
     await load_business(db_path, SALON)
     port = free_port()
     settings = google_settings(tg, google, db_path, port).model_copy(
-        update={"google_push_allow_http_loopback": push}
+        update={"google_push_allow_http_loopback": push, "google_sync_interval_seconds": interval}
     )
     google.register_redirect_uri(settings.oauth_redirect_uri)
     async with running_bot(settings, clock) as runtime:
@@ -62,6 +69,15 @@ async def gbot(
 ) -> AsyncIterator[BotRuntime]:
     """The bot with Google configured and no push (its address is plain http): polling."""
     async for runtime in _start(tg, google, db_path, clock, push=False):
+        yield runtime
+
+
+@pytest.fixture
+async def tickbot(
+    tg: FakeTelegram, google: FakeGoogle, db_path: Path, clock: ManualClock
+) -> AsyncIterator[BotRuntime]:
+    """The bot polling Google every second on its own."""
+    async for runtime in _start(tg, google, db_path, clock, push=False, interval=1):
         yield runtime
 
 
@@ -409,3 +425,29 @@ async def test_one_staff_members_broken_account_does_not_stop_the_others(
     assert status is not None and status.status == "revoked"
     report = await pull.run_once()  # Anna is no longer synced at all, Ben still is
     assert report.failed == 0 and report.calendars == 1
+
+
+async def test_the_sync_ticker_polls_on_its_own(
+    tg: FakeTelegram, google: FakeGoogle, tickbot: BotRuntime, anna_google: Account
+) -> None:
+    await connect_anna(tg, google, anna_google)
+    ann = tg.user(709, first_name="Ann")
+    booking = await book(tg, tickbot, ann, "13:00")
+    await deliver(tickbot, google, booking)
+    lists = len(google.calls_of("calendar.events.list"))
+    for _ in range(100):  # the ticker's first sync of Anna's calendar (within ~1 s)
+        if len(google.calls_of("calendar.events.list")) > lists:
+            break
+        await asyncio.sleep(0.05)
+    mark = tg.mark()
+    google.user_update_event(
+        ANNA_CAL, booking.id, start=helsinki(TUESDAY, 15), end=helsinki(TUESDAY, 16)
+    )
+    told = await tg.wait_for(
+        "sendMessage",
+        chat_id=ann.id,
+        since=mark,
+        timeout=WAIT,
+        predicate=lambda c: "moved" in str(c.params),
+    )
+    assert "15:00" in str(told.params["text"])
