@@ -45,7 +45,7 @@ from bot.staff_link import Connected, Refused, StaffLinkService
 from bot.sync.busy import GoogleBusy
 from bot.sync.outbox_worker import OutboxWorker
 from bot.sync.pull import CalendarPull
-from bot.sync.push import PushChannels, push_address
+from bot.sync.push import PushChannels, encryption_keys, push_address
 from bot.telegram_http import AiohttpRequest
 from bot.web import TelegramWebhook, WebServer
 from handlers import notices as notice_texts
@@ -192,7 +192,7 @@ def build_pull(settings: Settings, services: Services, notices: Notices) -> Cale
     )
     key = settings.token_encryption_key
     push = (
-        PushChannels(address=address, key=key.get_secret_value().encode(), state=state)
+        PushChannels(address=address, keys=encryption_keys(key.get_secret_value()), state=state)
         if address is not None and key is not None and settings.google_enabled
         else None
     )

@@ -3,9 +3,10 @@
 A channel is opened on each connected staff member's destination and blocking calendars when
 the bot has a public https address (or, for tests and local setups, an http loopback address
 that GOOGLE_PUSH_ALLOW_HTTP_LOOPBACK allows). Its id is random; its token is an HMAC of the
-id under the token encryption key, so a notification is verified without storing a secret.
-Channels are renewed a day before they expire, and stopped when the calendar is no longer
-chosen or the account no longer connected. Notifications follow
+id under the first key of TOKEN_ENCRYPTION_KEY (every key verifies, so a key rotation keeps
+the channels), so a notification is verified without storing a secret. Channels are renewed
+a day before they expire, and stopped when the calendar is no longer chosen or the account
+no longer connected. Notifications follow
 https://developers.google.com/calendar/api/guides/push: a POST without body whose
 ``X-Goog-Channel-ID``, ``X-Goog-Channel-Token``, ``X-Goog-Resource-ID`` and
 ``X-Goog-Resource-State`` (``sync`` when the channel opens, then ``exists``) headers say
@@ -19,8 +20,9 @@ import hashlib
 import hmac
 import ipaddress
 import logging
+import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -49,6 +51,11 @@ def push_address(public_base_url: str, *, allow_http_loopback: bool) -> str | No
     return None
 
 
+def encryption_keys(setting: str) -> list[bytes]:
+    """The keys of TOKEN_ENCRYPTION_KEY (comma or space separated), first one first."""
+    return [key.encode() for key in re.split(r"[,\s]+", setting) if key]
+
+
 def _loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -70,14 +77,18 @@ class Notification:
 class PushChannels:
     """Opens, renews, stops and verifies the push channels of staff calendars."""
 
-    def __init__(self, *, address: str, key: bytes, state: SyncStateRepository) -> None:
+    def __init__(self, *, address: str, keys: Sequence[bytes], state: SyncStateRepository) -> None:
+        if not keys:
+            raise ValueError("push channels need a key")
         self.address = address
-        self._key = key
+        self._keys = list(keys)
         self._state = state
 
-    def channel_token(self, channel_id: str) -> str:
-        """The token Google echoes with every notification of the channel."""
-        return hmac.new(self._key, b"push:" + channel_id.encode(), hashlib.sha256).hexdigest()
+    def channel_token(self, channel_id: str, key: bytes | None = None) -> str:
+        """The token Google echoes with every notification of the channel (made with the
+        first key; the others still verify, so rotating TOKEN_ENCRYPTION_KEY keeps channels)."""
+        secret = self._keys[0] if key is None else key
+        return hmac.new(secret, b"push:" + channel_id.encode(), hashlib.sha256).hexdigest()
 
     async def ensure(self, session: AccountSession, calendar_id: str, *, now: datetime) -> bool:
         """Keep a live channel on the calendar (open or renew it); True if one is live."""
@@ -146,8 +157,9 @@ class PushChannels:
             given = token.encode()
         except UnicodeEncodeError:
             return None
-        if not channel_id or not hmac.compare_digest(
-            given, self.channel_token(channel_id).encode()
+        if not channel_id or not any(
+            hmac.compare_digest(given, self.channel_token(channel_id, key).encode())
+            for key in self._keys
         ):
             return None
         current = await self._state.by_channel(channel_id)

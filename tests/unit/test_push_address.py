@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.sync.push import push_address
+from bot.sync.push import encryption_keys, push_address
 
 
 @pytest.mark.parametrize(
@@ -24,3 +24,8 @@ from bot.sync.push import push_address
 )
 def test_push_address(base: str, allow: bool, expected: str | None) -> None:
     assert push_address(base, allow_http_loopback=allow) == expected
+
+
+def test_encryption_keys_first_key_first() -> None:
+    assert encryption_keys("new, old") == [b"new", b"old"]
+    assert encryption_keys("only") == [b"only"]
