@@ -206,6 +206,7 @@ def build_pull(settings: Settings, services: Services, notices: Notices) -> Cale
         interval=timedelta(seconds=settings.google_sync_interval_seconds),
         push=push,
         on_calendar_changed=services.busy_time.invalidate,
+        on_push_fresh=services.busy_time.mark_push_fresh,
     )
 
 

@@ -9,9 +9,11 @@ token cannot be combined with them), deleted events included. Each event goes th
 `bot.sync.changes`; one odd event is logged and skipped, one failing calendar never stops the
 others. A calendar whose push channel is live is not polled: its notifications trigger the
 sync (and a read every PUSH_SAFETY_POLL, and after a restart, catches a lost one). Moves and
-cancellations are told through the notices port. `on_calendar_changed` hears
-of every calendar that changed (the busy-time cache drops that staff member's entry).
-`run_once()` runs one cycle now (tests, benchmarks).
+cancellations are told through the notices port. `on_calendar_changed` hears of every
+calendar that changed (the busy-time cache drops that staff member's entry);
+`on_push_fresh` hears whether push channels watch all of a staff member's calendars (the
+busy-time cache then trusts its entry until a notification). `run_once()` runs one cycle
+now (tests, benchmarks).
 """
 
 from __future__ import annotations
@@ -46,6 +48,10 @@ def _ignore(staff_id: int) -> None:
     return None
 
 
+def _ignore_fresh(staff_id: int, fresh: bool) -> None:
+    return None
+
+
 @dataclass
 class CycleReport:
     """What one sync cycle did (for tests, benchmarks and the log)."""
@@ -74,6 +80,7 @@ class CalendarPull:
         interval: timedelta,
         push: PushChannels | None = None,
         on_calendar_changed: Callable[[int], None] = _ignore,
+        on_push_fresh: Callable[[int, bool], None] = _ignore_fresh,
     ) -> None:
         self._accounts = accounts
         self._links = links
@@ -84,6 +91,8 @@ class CalendarPull:
         self._interval = interval
         self._push = push
         self._on_calendar_changed = on_calendar_changed
+        self._on_push_fresh = on_push_fresh
+        self._fresh: set[int] = set()  # staff whose calendars all have a live channel
         self._changes = ChangeApplier(bookings=booking.bookings, state=state)
         self._wake = asyncio.Event()
         self._due: set[int] = set()  # staff whose destination calendar was notified
@@ -151,9 +160,12 @@ class CalendarPull:
         wanted = {c.calendar_id for c in choices if c.is_destination or c.blocks_time}
         await self._drop_unwanted(session, staff_id, keep=wanted)
         if self._push is not None:
+            watched = 0
             for calendar_id in sorted(wanted):
                 ensured = await self._push.ensure(session, calendar_id, now=now)
+                watched += ensured
                 live = live or (ensured and calendar_id == destination)
+            self._push_fresh(staff_id, bool(wanted) and watched == len(wanted))
         if destination is None:
             return
         state = await self._state.get(staff_id, destination)
@@ -171,6 +183,17 @@ class CalendarPull:
         report.calendars += 1
         await self.sync_calendar(session, destination, report)
 
+    def _push_fresh(self, staff_id: int, fresh: bool) -> None:
+        """Tell the busy-time cache whether channels watch all the staff member's calendars;
+        on becoming watched its entry is dropped (it may predate the channels)."""
+        if fresh and staff_id not in self._fresh:
+            self._on_calendar_changed(staff_id)
+        if fresh:
+            self._fresh.add(staff_id)
+        else:
+            self._fresh.discard(staff_id)
+        self._on_push_fresh(staff_id, fresh)
+
     async def stop_channels_of(self, session: AccountSession) -> None:
         """Stop every push channel of the staff member (before their tokens are dropped)."""
         async with self._lock:
@@ -181,6 +204,8 @@ class CalendarPull:
     ) -> None:
         """Stop the channels and forget the sync state of the staff member's calendars that
         are no longer chosen (all of them once the account is no longer connected)."""
+        if not keep:
+            self._push_fresh(staff_id, False)
         for state in await self._state.all():
             if state.staff_id != staff_id or state.calendar_id in keep:
                 continue

@@ -21,9 +21,9 @@ from bot.clock import ManualClock
 from storage.outbox import OutboxRepository
 from storage.sync_state import SyncStateRepository
 from tests.conftest import SALON
-from tests.e2e.flows import say, tap
+from tests.e2e.flows import confirm, reach_step, reach_summary, say, tap
 from tests.e2e.google_harness import free_port, google_settings
-from tests.e2e.harness import load_business, running_bot
+from tests.e2e.harness import buttons, load_business, running_bot
 from tests.e2e.pull_harness import ANNA_CAL, book, connect_anna, connect_staff, deliver
 from tests.fakes.google import Account, FakeGoogle
 from tests.fakes.telegram import FakeTelegram
@@ -451,3 +451,30 @@ async def test_the_sync_ticker_polls_on_its_own(
         predicate=lambda c: "moved" in str(c.params),
     )
     assert "15:00" in str(told.params["text"])
+
+
+async def test_push_channels_keep_the_busy_cache_current(
+    tg: FakeTelegram, google: FakeGoogle, pushbot: BotRuntime, anna_google: Account
+) -> None:
+    await connect_anna(tg, google, anna_google)
+    pull = pushbot.pull
+    assert pull is not None
+    await pull.run_once()  # channels on all of Anna's calendars: her busy time is push-fresh
+    await google.drain_push()
+
+    # Browsing asks Google once; Confirm then trusts the push-fresh cache (no second call).
+    ann = tg.user(710, first_name="Ann")
+    summary = await reach_summary(tg, ann, time="13:00")
+    asked = len(google.calls_of("calendar.freebusy.query"))
+    assert asked >= 1
+    await confirm(tg, ann, summary)
+    assert len(google.calls_of("calendar.freebusy.query")) == asked
+
+    # Anna blocks 15:00 in Google: the notification drops the cache, the next browse asks
+    # Google again and 15:00 is no longer offered.
+    google.user_add_event(ANNA_CAL, helsinki(TUESDAY, 15), helsinki(TUESDAY, 16), summary="Gym")
+    await google.drain_push()
+    bea = tg.user(711, first_name="Bea")
+    times = await reach_step(tg, bea, "time")
+    assert len(google.calls_of("calendar.freebusy.query")) > asked
+    assert "15:00" not in buttons(times) and "16:00" in buttons(times)
