@@ -123,11 +123,13 @@ class SyncStateRepository:
         return _state(rows[0]) if rows else None
 
     async def undelivered_writes(self, booking_id: str) -> int:
-        """Outbox rows of the booking not delivered yet: while any wait, the bot's own change
-        is newer than what Google shows, so Google's copy must not be read back."""
+        """Outbox rows of the booking still to be delivered (dead letters do not count): while
+        any wait, the bot's own change is newer than what Google shows, so Google's copy must
+        not be read back."""
         rows = list(
             await self._db.reader.execute_fetchall(
-                "SELECT count(*) FROM outbox WHERE booking_id = ? AND delivered_at IS NULL",
+                "SELECT count(*) FROM outbox WHERE booking_id = ? AND delivered_at IS NULL "
+                "AND dead_at IS NULL",
                 (booking_id,),
             )
         )

@@ -1,7 +1,8 @@
 """Google -> bot: what one event read from a staff member's destination calendar changes.
 
 Only the bot's own events count (the event id is the booking id, or its private extended
-property names the booking); everything else is ignored and nothing about it is stored.
+property `OWNER_KEY` names the booking), in the calendar the booking's event was written to;
+everything else is ignored and nothing about it is stored.
 - moved: the booking takes the event's time (working hours are not checked: the staff member
   decided), buffers kept, origin "google" (so no write goes back to Google);
 - deleted (status "cancelled"): the booking is cancelled, origin "google".
@@ -19,14 +20,13 @@ from datetime import datetime
 from typing import Any, Literal
 
 from bot.google.calendar import EventInfo, parse_event
+from bot.sync.event_content import OWNER_KEY
 from storage.bookings import MAX_BLOCKED_SECONDS, BookingRepository, Changed
 from storage.records import BookingRecord
 from storage.sync_state import SyncStateRepository
 
 log = logging.getLogger(__name__)
 
-# Keys of `extendedProperties.private` that name the booking an event was written for.
-BOOKING_PROPERTIES = ("bookbot_booking_id", "booking_id")
 
 Outcome = Literal["moved", "cancelled", "unchanged", "not_ours", "skipped"]
 
@@ -42,10 +42,7 @@ class Applied:
 
 def booking_id_of(event: EventInfo) -> str:
     """The booking an event claims to be (the event id when no property names one)."""
-    for key in BOOKING_PROPERTIES:
-        if event.private.get(key):
-            return event.private[key]
-    return event.id
+    return event.private.get(OWNER_KEY) or event.id
 
 
 class ChangeApplier:
@@ -70,6 +67,10 @@ class ChangeApplier:
             return Applied("skipped")
         booking = await self._bookings.get(booking_id_of(event))
         if booking is None or booking.staff_id != staff_id:
+            return Applied("not_ours")
+        if booking.event_calendar_id not in (None, calendar_id):
+            # A copy in a calendar the booking's event is not in (events.move leaves a
+            # cancelled copy behind when the staff member changes destination calendars).
             return Applied("not_ours")
         if event.etag and event.etag == booking.event_etag:
             return Applied("unchanged")  # the version the bot wrote itself

@@ -1,10 +1,12 @@
 """Helpers for the Google -> bot tests and benchmark: Anna connects with her primary calendar
-as destination, a customer books, and the booking's event is written as the outbox worker
-would write it."""
+as destination, a customer books, and the bot's outbox worker writes the booking's event."""
 
 from __future__ import annotations
 
+import asyncio
+
 from bot.app import BotRuntime
+from storage.outbox import OutboxRepository
 from storage.records import BookingRecord
 from tests.e2e.flows import confirm, reach_summary, say, tap
 from tests.e2e.google_harness import consent_url_of, invite_link, open_consent, visit
@@ -51,30 +53,17 @@ async def book(
 
 
 async def deliver(bot: BotRuntime, google: FakeGoogle, booking: BookingRecord) -> None:
-    """Stand in for the outbox worker (it lands separately): the booking's event is written
-    with the booking id as event id and a private property naming it, the etag recorded and
-    the outbox row marked delivered."""
-    assert bot.services is not None and bot.db is not None
+    """Wait until the bot's outbox worker wrote the booking's event to the staff member's
+    destination calendar and recorded its etag (no write of the booking left to deliver)."""
     assert bot.services is not None
-    staff_calendars = await bot.services.staff_link.links.calendars(booking.staff_id)
-    calendar_id = next(c.calendar_id for c in staff_calendars if c.is_destination)
-    stored = {e["id"]: e for e in google.events(calendar_id)}.get(booking.id)
-    if stored is None:
-        session = await bot.services.google_accounts.session(booking.staff_id)
-        body = {
-            "id": booking.id,
-            "summary": f"{booking.service_name} – {booking.customer_name}",
-            "start": {"dateTime": booking.start.isoformat()},
-            "end": {"dateTime": booking.end.isoformat()},
-            "extendedProperties": {"private": {"bookbot_booking_id": booking.id}},
-        }
-        event = await session.call(lambda cal, tokens: cal.insert_event(tokens, calendar_id, body))
-        etag = event.etag
-    else:
-        etag = str(stored["etag"])
-    await bot.services.booking.bookings.record_event(booking.id, calendar_id=calendar_id, etag=etag)
-    async with bot.db.transaction() as tx:
-        await tx.execute(
-            "UPDATE outbox SET delivered_at = 1 WHERE booking_id = ? AND delivered_at IS NULL",
-            (booking.id,),
-        )
+    outbox = OutboxRepository(bot.services.db)
+    for _ in range(400):
+        current = await bot.services.booking.bookings.get(booking.id)
+        waiting = [e for e in await outbox.pending() if e.booking_id == booking.id]
+        if current is not None and current.event_etag is not None and not waiting:
+            calendar_id = current.event_calendar_id
+            assert calendar_id is not None
+            assert booking.id in {e["id"] for e in google.events(calendar_id)}
+            return
+        await asyncio.sleep(0.025)
+    raise AssertionError(f"the outbox worker did not write booking {booking.id}")

@@ -11,6 +11,7 @@ from bot.booking import BookingService
 from bot.clock import ManualClock
 from bot.google.calendar import parse_event
 from bot.sync.changes import ChangeApplier, booking_id_of
+from bot.sync.event_content import OWNER_KEY
 from storage.bookings import Booked
 from storage.db import Database
 from storage.outbox import OutboxRepository
@@ -120,7 +121,23 @@ async def test_undelivered_own_change_wins_and_own_etag_is_no_change(
 def test_booking_is_named_by_private_property_or_event_id() -> None:
     start, end = at(TUESDAY, 13).isoformat(), (at(TUESDAY, 13) + timedelta(hours=1)).isoformat()
     named = parse_event(
-        _event("abc12", start, end, extendedProperties={"private": {"bookbot_booking_id": "xyz99"}})
+        _event("abc12", start, end, extendedProperties={"private": {OWNER_KEY: "xyz99"}})
     )
     assert booking_id_of(named) == "xyz99"
     assert booking_id_of(parse_event(_event("abc12", start, end))) == "abc12"
+
+
+async def test_a_cancelled_copy_in_another_calendar_cancels_nothing(
+    salon_db: Database, clock: ManualClock
+) -> None:
+    service, booking, anna = await _booked(salon_db, clock)
+    applier = ChangeApplier(bookings=service.bookings, state=SyncStateRepository(salon_db))
+    # The event was moved to Anna's new destination; events.move left a cancelled copy behind.
+    await service.bookings.record_event(booking.id, calendar_id="new@group", etag='"9"')
+    copy = {"id": booking.id, "etag": '"10"', "status": "cancelled"}
+    applied = await applier.apply(copy, staff_id=anna, calendar_id=CAL, now=clock.now())
+    assert applied.outcome == "not_ours"
+    kept = await service.bookings.get(booking.id)
+    assert kept is not None and kept.status == "confirmed"
+    applied = await applier.apply(copy, staff_id=anna, calendar_id="new@group", now=clock.now())
+    assert applied.outcome == "cancelled"
