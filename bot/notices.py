@@ -80,6 +80,17 @@ class BookingMovedInGoogle:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class GoogleMoveRefused:
+    """The staff member moved a booking's event in Google onto another booking's time: the
+    booking stays, and its event is being put back."""
+
+    booking: BookingRecord
+    wanted_start: datetime
+    business: BusinessSettings
+    staff_chat_id: int | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class BookingCancelledInGoogle:
     """The staff member deleted a booking's event in Google Calendar; the booking is cancelled."""
 
@@ -94,6 +105,7 @@ Notice = (
     | GoogleAccessLost
     | BookingMovedInGoogle
     | BookingCancelledInGoogle
+    | GoogleMoveRefused
     | CalendarWriteFailed
     | VideoLinkReady
 )

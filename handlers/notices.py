@@ -15,6 +15,7 @@ from bot.notices import (
     CalendarWriteFailed,
     GoogleAccessLost,
     GoogleConnected,
+    GoogleMoveRefused,
     GoogleSignInFailed,
     Notice,
     VideoLinkReady,
@@ -83,6 +84,8 @@ def render(notice: Notice) -> list[OutboundMessage]:
         return _write_failed(notice)
     if isinstance(notice, VideoLinkReady):
         return [_video_link(notice)]
+    if isinstance(notice, GoogleMoveRefused):
+        return _move_refused(notice)
     if isinstance(notice, BookingMovedInGoogle):
         return _moved(notice)
     if isinstance(notice, BookingCancelledInGoogle):
@@ -118,6 +121,22 @@ def _write_failed(notice: CalendarWriteFailed) -> list[OutboundMessage]:
         "Please check the calendar by hand; <code>bookbot doctor</code> lists these."
     )
     return [OutboundMessage(chat_id=admin, html=text) for admin in notice.admin_chat_ids]
+
+
+def _move_refused(notice: GoogleMoveRefused) -> list[OutboundMessage]:
+    if notice.staff_chat_id is None:
+        return []
+    booking, tz = notice.booking, notice.business.tz
+    return [
+        OutboundMessage(
+            chat_id=notice.staff_chat_id,
+            html=f"⚠️ {escape(shorten(booking.service_name, 60))} with "
+            f"{escape(shorten(booking.customer_name, 60))} was not moved to "
+            f"{escape(wall_time(notice.wanted_start, tz))}: another booking holds that time. "
+            f"It stays at {escape(wall_time(booking.start, tz))}, and its event in Google "
+            "Calendar is being put back there. The customer was not told anything.",
+        )
+    ]
 
 
 def _moved(notice: BookingMovedInGoogle) -> list[OutboundMessage]:

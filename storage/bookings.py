@@ -425,6 +425,12 @@ class BookingRepository:
                 (calendar_id, etag, booking_id),
             )
 
+    async def write_again(self, booking_id: str, *, now: datetime) -> None:
+        """Queue the booking, as stored, to be written to Google again (a change made in
+        Google could not be applied, so Google is put back to what the bot holds)."""
+        async with self._db.transaction() as tx:
+            await enqueue(tx, booking_id=booking_id, action="upsert", origin="system", now=now)
+
     async def pending_outbox(self) -> list[tuple[str, str]]:
         """Undelivered outbox rows as (booking id, action), oldest first."""
         return [(e.booking_id, e.action) for e in await OutboxRepository(self._db).pending()]

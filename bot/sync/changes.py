@@ -5,7 +5,9 @@ property `OWNER_KEY` names the booking), in the calendar the booking's event was
 everything else is ignored and nothing about it is stored.
 - moved: the booking takes the event's time (working hours are not checked: the staff member
   decided), buffers kept, origin "google" (so no write goes back to Google);
-- deleted (status "cancelled"): the booking is cancelled, origin "google".
+- deleted (status "cancelled"): the booking is cancelled, origin "google";
+- moved onto another booking's time: refused (no double booking, whoever asks); the bot's
+  version is queued to be written back, so Google shows the booking where it really is.
 The bot's own writes never come back as changes: an event whose etag is the one the outbox
 worker recorded, or whose times are the booking's, changes nothing, and while the bot still
 has undelivered writes for a booking its own newer change wins.
@@ -21,23 +23,25 @@ from typing import Any, Literal
 
 from bot.google.calendar import EventInfo, parse_event
 from bot.sync.event_content import OWNER_KEY
-from storage.bookings import MAX_BLOCKED_SECONDS, BookingRepository, Changed
+from storage.bookings import MAX_BLOCKED_SECONDS, BookingRepository, Changed, SlotTaken
 from storage.records import BookingRecord
 from storage.sync_state import SyncStateRepository
 
 log = logging.getLogger(__name__)
 
 
-Outcome = Literal["moved", "cancelled", "unchanged", "not_ours", "skipped"]
+Outcome = Literal["moved", "cancelled", "refused", "unchanged", "not_ours", "skipped"]
 
 
 @dataclass(frozen=True, slots=True)
 class Applied:
-    """What one event did: its outcome, and the booking before and after when it changed."""
+    """What one event did: its outcome, and the booking before and after when it changed
+    (for a refused move: the booking as it stays, and the start Google asked for)."""
 
     outcome: Outcome
     booking: BookingRecord | None = None
     previous: BookingRecord | None = None
+    wanted: datetime | None = None
 
 
 def booking_id_of(event: EventInfo) -> str:
@@ -123,6 +127,12 @@ class ChangeApplier:
             now=now,
             origin="google",
         )
+        if isinstance(result, SlotTaken):
+            log.warning(
+                "booking %s not moved in Google: another booking holds that time", booking.id
+            )
+            await self._bookings.write_again(booking.id, now=now)
+            return Applied("refused", booking, booking, wanted=start)
         if not isinstance(result, Changed):
             log.warning(
                 "booking %s not moved to Google's time: %s", booking.id, type(result).__name__

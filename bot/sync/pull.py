@@ -29,7 +29,12 @@ from bot.booking import BookingService
 from bot.clock import Clock
 from bot.google.errors import GoogleError, SyncTokenExpired
 from bot.google_accounts import AccountSession, GoogleAccounts, GoogleNotConfigured, NotConnected
-from bot.notices import BookingCancelledInGoogle, BookingMovedInGoogle, Notices
+from bot.notices import (
+    BookingCancelledInGoogle,
+    BookingMovedInGoogle,
+    GoogleMoveRefused,
+    Notices,
+)
 from bot.sync.changes import Applied, ChangeApplier
 from bot.sync.push import PushChannels
 from storage.staff_links import StaffLinkRepository
@@ -286,6 +291,15 @@ class CalendarPull:
                 BookingMovedInGoogle(
                     booking=booking,
                     previous_start=previous.start,
+                    business=business,
+                    staff_chat_id=staff_chat,
+                )
+            )
+        elif applied.outcome == "refused" and applied.wanted is not None:
+            await self._notices.notify(
+                GoogleMoveRefused(
+                    booking=booking,
+                    wanted_start=applied.wanted,
                     business=business,
                     staff_chat_id=staff_chat,
                 )

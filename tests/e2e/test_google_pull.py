@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -478,3 +478,42 @@ async def test_push_channels_keep_the_busy_cache_current(
     times = await reach_step(tg, bea, "time")
     assert len(google.calls_of("calendar.freebusy.query")) > asked
     assert "15:00" not in buttons(times) and "16:00" in buttons(times)
+
+
+async def test_a_move_onto_another_bookings_time_is_refused_and_put_back_in_google(
+    tg: FakeTelegram, google: FakeGoogle, gbot: BotRuntime, anna_google: Account
+) -> None:
+    anna = await connect_anna(tg, google, anna_google)
+    ann, bea = tg.user(721, first_name="Ann"), tg.user(722, first_name="Bea")
+    first = await book(tg, gbot, ann, "10:00")
+    second = await book(tg, gbot, bea, "13:00")
+    for booking in (first, second):
+        await deliver(gbot, google, booking)
+    pull = gbot.pull
+    assert pull is not None and gbot.services is not None
+    await pull.run_once()
+
+    # Anna drags Ann's event onto Bea's time: no double booking, whoever asks.
+    google.user_update_event(
+        ANNA_CAL, first.id, start=helsinki(TUESDAY, 13), end=helsinki(TUESDAY, 14)
+    )
+    mark = tg.mark()
+    report = await pull.run_once()
+    assert report.outcomes == {"refused": 1}
+    kept = await gbot.services.booking.bookings.get(first.id)
+    assert kept is not None and (kept.start, kept.status) == (first.start, "confirmed")
+    told = await tg.wait_for("sendMessage", chat_id=anna.id, since=mark)
+    text = str(told.params["text"])
+    assert "not moved to" in text and "13:00" in text and "stays at" in text and "10:00" in text
+    await _no_message_after(tg, ann.id, mark)
+    await _no_message_after(tg, bea.id, mark)
+
+    # The bot writes its version back: Google shows Ann's booking at 10:00 again, and reading
+    # that back changes nothing.
+    await deliver(gbot, google, first)
+    (event,) = [e for e in google.events(ANNA_CAL) if e["id"] == first.id]
+    assert datetime.fromisoformat(event["start"]["dateTime"].replace("Z", "+00:00")) == first.start
+    report = await pull.run_once()
+    assert "moved" not in report.outcomes and "refused" not in report.outcomes
+    again = await gbot.services.booking.bookings.get(first.id)
+    assert again is not None and again.start == first.start
