@@ -163,6 +163,10 @@ class GoogleBusy:
         else:
             self._push_fresh.discard(staff_id)
 
+    def is_push_fresh(self, staff_id: int) -> bool:
+        """Whether push channels currently keep the staff member's entry current."""
+        return staff_id in self._push_fresh
+
     async def close(self) -> None:
         """Stop fetches in flight (at shutdown)."""
         tasks = [f.task for f in self._fetches.values()]
