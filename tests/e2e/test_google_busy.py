@@ -4,18 +4,14 @@ slots working, and nothing about other people's events is ever stored."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
 from bot.app import BotRuntime
 from bot.clock import ManualClock
-from tests.conftest import SALON
 from tests.e2e.flows import confirm, reach_step, reach_summary, say, tap
-from tests.e2e.google_harness import free_port, google_settings
-from tests.e2e.harness import ADMIN_ID, buttons, load_business, running_bot
+from tests.e2e.harness import ADMIN_ID, buttons
 from tests.e2e.test_staff_google import connect, link_staff
 from tests.fakes.google import Account, FakeGoogle
 from tests.fakes.telegram import FakeTelegram, FakeUser
@@ -23,24 +19,6 @@ from tests.week import TUESDAY, day_and_time
 from tests.week import helsinki as at
 
 JSON = dict[str, object]
-
-
-@pytest.fixture
-async def google(clock: ManualClock) -> AsyncIterator[FakeGoogle]:
-    async with FakeGoogle(client_id="bookbot-test.apps.googleusercontent.com", clock=clock) as fake:
-        yield fake
-
-
-@pytest.fixture
-async def gbot(
-    tg: FakeTelegram, google: FakeGoogle, db_path: Path, clock: ManualClock
-) -> AsyncIterator[BotRuntime]:
-    await load_business(db_path, SALON)
-    port = free_port()
-    settings = google_settings(tg, google, db_path, port)
-    google.register_redirect_uri(settings.oauth_redirect_uri)
-    async with running_bot(settings, clock) as runtime:
-        yield runtime
 
 
 @pytest.fixture

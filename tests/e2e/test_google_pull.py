@@ -34,12 +34,6 @@ DAY = timedelta(days=1)
 
 
 @pytest.fixture
-async def google(clock: ManualClock) -> AsyncIterator[FakeGoogle]:
-    async with FakeGoogle(client_id="bookbot-test.apps.googleusercontent.com", clock=clock) as fake:
-        yield fake
-
-
-@pytest.fixture
 def anna_google(google: FakeGoogle) -> Account:
     return google.add_account(ANNA_CAL, name="Anna")
 

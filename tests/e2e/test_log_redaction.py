@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -59,12 +59,6 @@ class _Records(logging.Handler):
             text += "\n" + record.stack_info
         self.texts.append(text)
         self.names.add(record.name)
-
-
-@pytest.fixture
-async def google(clock: ManualClock) -> AsyncIterator[FakeGoogle]:
-    async with FakeGoogle(client_id="bookbot-test.apps.googleusercontent.com", clock=clock) as fake:
-        yield fake
 
 
 @pytest.fixture

@@ -10,11 +10,8 @@ backoff delays."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-
-import pytest
 
 from bot.app import BotRuntime
 from bot.booking import Contact
@@ -38,12 +35,6 @@ MIX = [
     Fault(503, None, None, 1, applied=True),  # the write lands, the answer is 503
     Fault(503, None, None, 1, applied=True, hang=1.0),  # lands, the client times out
 ]
-
-
-@pytest.fixture
-async def google(clock: ManualClock) -> AsyncIterator[FakeGoogle]:
-    async with FakeGoogle(client_id="bookbot-test.apps.googleusercontent.com", clock=clock) as fake:
-        yield fake
 
 
 def utc(stamp: str) -> datetime:

@@ -5,7 +5,6 @@ cancels delete it, coalescing, 409 adoption, revoked access, dead letters."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -44,12 +43,6 @@ TEMPLATES = {
     "event_invite_customer": True,
     "event_send_updates": "all",
 }
-
-
-@pytest.fixture
-async def google(clock: ManualClock) -> AsyncIterator[FakeGoogle]:
-    async with FakeGoogle(client_id="bookbot-test.apps.googleusercontent.com", clock=clock) as fake:
-        yield fake
 
 
 @pytest.fixture

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -17,40 +15,17 @@ from bot.crypto import TokenCipher
 from bot.doctor import run_doctor
 from bot.google.oauth import GrantedTokens
 from bot.google_accounts import NotConnected
-from tests.conftest import SALON
 from tests.e2e.flows import say, tap
 from tests.e2e.google_harness import (
     consent_url_of,
-    free_port,
-    google_settings,
     invite_link,
     open_consent,
     query_of,
     visit,
 )
-from tests.e2e.harness import ADMIN_ID, buttons, load_business, running_bot
+from tests.e2e.harness import ADMIN_ID, buttons
 from tests.fakes.google import Account, FakeGoogle
 from tests.fakes.telegram import FakeTelegram, FakeUser
-
-
-@pytest.fixture
-async def google(clock: ManualClock) -> AsyncIterator[FakeGoogle]:
-    """The Google emulator sharing the bot's clock."""
-    async with FakeGoogle(client_id="bookbot-test.apps.googleusercontent.com", clock=clock) as fake:
-        yield fake
-
-
-@pytest.fixture
-async def gbot(
-    tg: FakeTelegram, google: FakeGoogle, db_path: Path, clock: ManualClock
-) -> AsyncIterator[BotRuntime]:
-    """The bot with Google configured."""
-    await load_business(db_path, SALON)
-    port = free_port()
-    settings = google_settings(tg, google, db_path, port)
-    google.register_redirect_uri(settings.oauth_redirect_uri)
-    async with running_bot(settings, clock) as runtime:
-        yield runtime
 
 
 @pytest.fixture

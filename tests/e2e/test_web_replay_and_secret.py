@@ -20,7 +20,6 @@ from tests.e2e.flows import say
 from tests.e2e.google_harness import (
     consent_url_of,
     free_port,
-    google_settings,
     invite_link,
     open_consent,
     visit,
@@ -30,25 +29,6 @@ from tests.fakes.google import Account, FakeGoogle
 from tests.fakes.telegram import FakeTelegram, FakeUser
 
 REPLAYS = 3
-
-
-@pytest.fixture
-async def google(clock: ManualClock) -> AsyncIterator[FakeGoogle]:
-    """The Google emulator sharing the bot's clock."""
-    async with FakeGoogle(client_id="bookbot-test.apps.googleusercontent.com", clock=clock) as fake:
-        yield fake
-
-
-@pytest.fixture
-async def gbot(
-    tg: FakeTelegram, google: FakeGoogle, db_path: Path, clock: ManualClock
-) -> AsyncIterator[BotRuntime]:
-    """The bot with Google configured."""
-    await load_business(db_path, SALON)
-    settings = google_settings(tg, google, db_path, free_port())
-    google.register_redirect_uri(settings.oauth_redirect_uri)
-    async with running_bot(settings, clock) as runtime:
-        yield runtime
 
 
 @pytest.fixture
