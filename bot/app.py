@@ -56,6 +56,7 @@ from storage.bookings import BookingRepository
 from storage.catalog import CatalogRepository
 from storage.customers import CustomerRepository
 from storage.db import Database
+from storage.languages import LanguageRepository
 from storage.migrate import migrate
 from storage.own_events import OwnEventRepository
 from storage.ptb_store import PtbStore
@@ -181,6 +182,7 @@ def build_services(
         google_accounts=accounts,
         staff_link=staff_link,
         busy_time=busy_time,
+        languages=LanguageRepository(db),
     )
 
 

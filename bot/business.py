@@ -12,6 +12,8 @@ from datetime import timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
+from babel import Locale, UnknownLocaleError
+
 from bot.domain.event_template import DEFAULT_DESCRIPTION, DEFAULT_TITLE, validate
 
 ContactField = Literal["no", "optional", "required"]
@@ -48,6 +50,8 @@ class BusinessSettings:
     event_meet: bool = False
     event_invite_customer: bool = False
     event_send_updates: SendUpdates = "none"
+    # The language of users whose own language has no catalog (a BCP 47 / CLDR code).
+    default_language: str = "en"
 
     def __post_init__(self) -> None:
         ZoneInfo(self.timezone)
@@ -73,6 +77,11 @@ class BusinessSettings:
         validate(self.event_description)
         if self.event_send_updates not in _SEND_UPDATES:
             raise ValueError(f"event_send_updates must be one of {_SEND_UPDATES}")
+        try:
+            Locale.parse(self.default_language.replace("-", "_"))
+        except (ValueError, UnknownLocaleError) as err:
+            wrong = f"default_language {self.default_language!r} is not a language code"
+            raise ValueError(wrong) from err
         if self.ask_phone not in _CONTACT_CHOICES or self.ask_email not in _CONTACT_CHOICES:
             raise ValueError(f"ask_phone/ask_email must be one of {_CONTACT_CHOICES}")
 

@@ -11,6 +11,7 @@ from bot.google_accounts import GoogleAccounts
 from bot.staff_link import StaffLinkService
 from bot.sync.busy import GoogleBusy
 from storage.db import Database
+from storage.languages import LanguageRepository
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -24,3 +25,4 @@ class Services:
     google_accounts: GoogleAccounts
     staff_link: StaffLinkService
     busy_time: GoogleBusy  # Google busy time cache: `invalidate(staff_id)` on changes
+    languages: LanguageRepository  # each user's language (handlers/language.py picks it)

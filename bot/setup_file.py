@@ -121,6 +121,7 @@ class BusinessSection(_Strict):
     event_meet: bool = False
     event_invite_customer: bool = False
     event_send_updates: Literal["all", "externalOnly", "none"] = "none"
+    default_language: str = Field(default="en", min_length=2, max_length=35)
 
     @field_validator("event_title", "event_description")
     @classmethod
@@ -306,6 +307,7 @@ def _business(section: BusinessSection, default_timezone: str) -> BusinessSettin
             event_meet=section.event_meet,
             event_invite_customer=section.event_invite_customer,
             event_send_updates=section.event_send_updates,
+            default_language=section.default_language,
         )
     except Exception as err:
         raise SetupFileError(f"business: {err}") from err
