@@ -154,6 +154,7 @@ def build_services(
         own_events=OwnEventRepository(db),
         clock=clock,
         cache_seconds=settings.google_busy_cache_seconds,
+        push_cache_seconds=settings.google_busy_push_cache_seconds,
         timeout_seconds=settings.google_busy_timeout_seconds,
         confirm_timeout_seconds=settings.google_confirm_timeout_seconds,
     )
@@ -319,7 +320,9 @@ def runtime_parts(
     pull: CalendarPull,
 ) -> list[Part]:
     """What runs while the bot runs, in start order (stopped in reverse)."""
-    outbox = OutboxWorker.from_services(services, RenderedNotices(outbound))
+    outbox = OutboxWorker.from_services(
+        services, RenderedNotices(outbound), before_write=pull.expect_echo
+    )
     services.booking.outbox_written = outbox.wake  # a customer's change is delivered at once
     return [
         Hooks("google accounts", stop=services.google_accounts.close),
@@ -370,6 +373,7 @@ class BotRuntime:
                     receive=self._receive_update,
                 )
             self.pull = pull = build_pull(self.settings, services, self._notices)
+            services.staff_link.calendars_changed_listeners.append(pull.calendars_changed)
             self.web = WebServer(
                 host=self.settings.web_host,
                 port=self.settings.web_port,

@@ -92,6 +92,7 @@ class Settings(BaseSettings):
     # Google busy time (bot/sync/busy.py): how long a staff member's free/busy answer is
     # reused, how long browsing waits for Google, and how long Confirm waits for fresh data.
     google_busy_cache_seconds: float = Field(default=60, ge=0, le=3600)
+    google_busy_push_cache_seconds: float = Field(default=600, ge=0, le=6 * 3600)
     google_busy_timeout_seconds: float = Field(default=5, gt=0, le=60)
     google_confirm_timeout_seconds: float = Field(default=2, gt=0, le=60)
     # The outbox worker (bot/sync/outbox_worker.py): how often it looks for due rows when

@@ -31,6 +31,7 @@ from storage.db import Database
 from storage.migrate import available_migrations, current_version
 from storage.outbox import OutboxQueue
 from storage.staff_links import StaffLinkRepository
+from storage.sync_state import CalendarSyncState, SyncStateRepository
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,9 +178,19 @@ async def _staff_checks(settings: Settings, db: Database) -> list[Check]:
         notices=NoNotices(),
     )
     checks = []
+    waiting = await OutboxQueue(db).waiting_by_staff()
+    states = await SyncStateRepository(db).all()
     for staff in await catalog.all_staff():
         if not staff.active:
             continue
+        if waiting.get(staff.id):
+            checks.append(
+                Check(
+                    True,
+                    f"{staff.name}: {waiting[staff.id]} booking change(s) waiting to be written "
+                    "to Google (they wait while the account is not connected)",
+                )
+            )
         account = await accounts.status(staff.id)
         if staff.telegram_user_id is None:
             checks.append(
@@ -207,6 +218,25 @@ async def _staff_checks(settings: Settings, db: Database) -> list[Check]:
             checks.append(Check(True, what + ", all permissions granted"))
         if account.last_error:
             checks.append(last_error_check(staff.name, account.last_error))
+        checks += sync_checks(staff.name, [st for st in states if st.staff_id == staff.id])
+    return checks
+
+
+def sync_checks(name: str, states: list[CalendarSyncState]) -> list[Check]:
+    """Whether each of the staff member's calendars is synced from Google (with when its
+    sync state last changed), and whether a push channel watches it."""
+    if not states:
+        return [Check(True, f"{name}: calendars not read from Google yet (the bot does it)")]
+    checks = []
+    for state in states:
+        updated = f"{state.updated_at:%Y-%m-%d %H:%M} UTC"
+        read = f"synced (state updated {updated})" if state.sync_token else "blocks busy time"
+        channel = (
+            f", push channel until {state.channel_expires_at:%Y-%m-%d %H:%M} UTC"
+            if state.channel_expires_at
+            else ", no push channel (polled)"
+        )
+        checks.append(Check(True, f"{name}: calendar {state.calendar_id[:60]}: {read}{channel}"))
     return checks
 
 

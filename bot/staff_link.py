@@ -124,8 +124,11 @@ class StaffLinkService:
         self.catalog = catalog
         self.links = links
         self.accounts = accounts
-        # Told the staff id when their calendars or connection change (the busy-time cache).
-        self._on_calendars_changed = on_calendars_changed or (lambda staff_id: None)
+        # Told the staff id when their calendars or connection change (the busy-time cache,
+        # the calendar sync's channels).
+        self.calendars_changed_listeners: list[Callable[[int], None]] = (
+            [on_calendars_changed] if on_calendars_changed is not None else []
+        )
 
     @property
     def google_enabled(self) -> bool:
@@ -246,10 +249,14 @@ class StaffLinkService:
                 for c in chosen.values()
             ],
         )
-        self._on_calendars_changed(staff_id)
+        self._calendars_changed(staff_id)
+
+    def _calendars_changed(self, staff_id: int) -> None:
+        for listener in self.calendars_changed_listeners:
+            listener(staff_id)
 
     async def disconnect(self, staff_id: int) -> bool:
         """Revoke at Google (best effort), forget the tokens, keep every booking."""
         disconnected = await self.accounts.disconnect(staff_id)
-        self._on_calendars_changed(staff_id)
+        self._calendars_changed(staff_id)
         return disconnected

@@ -205,6 +205,15 @@ class OutboxQueue:
             for r in rows
         ]
 
+    async def waiting_by_staff(self) -> dict[int, int]:
+        """Undelivered, live rows per staff member (parked ones included)."""
+        rows = await self._db.reader.execute_fetchall(
+            "SELECT b.staff_id, COUNT(*) AS n FROM outbox o JOIN bookings b "
+            "ON b.id = o.booking_id WHERE o.delivered_at IS NULL AND o.dead_at IS NULL "
+            "GROUP BY b.staff_id"
+        )
+        return {r["staff_id"]: r["n"] for r in rows}
+
     async def next_due(self) -> datetime | None:
         """When the earliest waiting row is due (parked rows included), if any."""
         rows = list(

@@ -14,7 +14,10 @@
   the bot's clock, covering a window from a day before now to the farthest end asked so far
   (the booking horizon), so browsing days and slots costs one call per staff member per
   cache period. Concurrent readers share one fetch. `invalidate(staff_id)` drops it (change
-  notifications); the dropped data stays only as a fallback for failures.
+  notifications); the dropped data stays only as a fallback for failures. While push
+  channels watch all of a staff member's calendars (`mark_push_fresh`) a change drops the
+  entry anyway, so it lives GOOGLE_BUSY_PUSH_CACHE_SECONDS instead (a bound in case a
+  notification is lost).
 - **Confirm.** The booking service first picks candidates from whatever is cached
   (`any_age=True`: no call when anything is), then `busy(..., fresh=True)` re-fetches (one
   call per staff member) unless a push channel keeps that staff member's entry current
@@ -67,7 +70,8 @@ class _Entry:
     low: datetime
     high: datetime
     busy: tuple[Interval, ...]
-    expires: datetime  # on the bot's clock
+    fetched: datetime  # on the bot's clock
+    expires: datetime
     current: bool  # False after a failure or an invalidation: fallback data only
 
     def covers(self, start: datetime, end: datetime) -> bool:
@@ -98,6 +102,7 @@ class GoogleBusy:
         own_events: OwnEventRepository,
         clock: Clock,
         cache_seconds: float,
+        push_cache_seconds: float,
         timeout_seconds: float,
         confirm_timeout_seconds: float,
     ) -> None:
@@ -106,6 +111,7 @@ class GoogleBusy:
         self._own = own_events
         self._clock = clock
         self._ttl = timedelta(seconds=cache_seconds)
+        self._push_ttl = timedelta(seconds=max(cache_seconds, push_cache_seconds))
         self._timeout = timeout_seconds
         self._confirm_timeout = confirm_timeout_seconds
         self._entries: dict[int, _Entry] = {}
@@ -209,9 +215,11 @@ class GoogleBusy:
         now: datetime,
         fresh: bool,
     ) -> bool:
-        if not entry.current or now >= entry.expires or not entry.covers(start, end):
+        if not entry.current or not entry.covers(start, end):
             return False
-        return not fresh or staff_id in self._push_fresh
+        pushed = staff_id in self._push_fresh
+        alive = now < entry.expires or (pushed and now < entry.fetched + self._push_ttl)
+        return alive and (not fresh or pushed)
 
     def _fetch_for(self, staff_id: int, start: datetime, end: datetime, now: datetime) -> _Fetch:
         """The fetch in flight for the staff member if it covers [start, end), else a new one
@@ -261,7 +269,7 @@ class GoogleBusy:
             return None
         now = self._clock.now()
         current = seq > self._changed_at.get(staff_id, 0)
-        entry = _Entry(seq, low, high, tuple(busy), now + self._ttl, current=current)
+        entry = _Entry(seq, low, high, tuple(busy), now, now + self._ttl, current=current)
         self._store(staff_id, entry)
         return entry
 
@@ -270,7 +278,9 @@ class GoogleBusy:
         now = self._clock.now()
         older = self._entries.get(staff_id)
         if older is None:
-            self._entries[staff_id] = _Entry(0, now, now, (), now + FAILURE_RETRY, current=False)
+            self._entries[staff_id] = _Entry(
+                0, now, now, (), now, now + FAILURE_RETRY, current=False
+            )
         else:
             self._entries[staff_id] = replace(
                 older, expires=min(older.expires, now + FAILURE_RETRY), current=False

@@ -102,8 +102,12 @@ class ChangeApplier:
         if not isinstance(start, datetime) or not isinstance(end, datetime) or not start < end:
             log.warning("skipped event of booking %s: no usable start and end", booking.id)
             return Applied("skipped")
-        if not booking.is_active or (start, end) == (booking.start, booking.end):
-            if booking.is_active and event.etag:
+        if not booking.is_active:
+            # The event of a cancelled booking is in the calendar again (restored in Google):
+            # it no longer belongs to a booking, it is the staff member's own busy time.
+            return Applied("not_ours")
+        if (start, end) == (booking.start, booking.end):
+            if event.etag:
                 await self._bookings.record_event(
                     booking.id, calendar_id=calendar_id, etag=event.etag
                 )

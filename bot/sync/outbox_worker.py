@@ -122,6 +122,7 @@ class OutboxWorker:
         business: Callable[[], Awaitable[BusinessSettings]],
         notices: Notices,
         rng: random.Random | None = None,
+        before_write: Callable[[int], None] = lambda staff_id: None,
     ) -> None:
         self._settings = settings
         self._clock = clock
@@ -131,6 +132,7 @@ class OutboxWorker:
         self._accounts = accounts
         self._business = business
         self._notices = notices
+        self._before_write = before_write  # told the staff id before each write to Google
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not security
         self._buckets: dict[int, TokenBucket] = {}
         self._wake = asyncio.Event()
@@ -138,7 +140,12 @@ class OutboxWorker:
         self._idle = asyncio.Event()
 
     @classmethod
-    def from_services(cls, services: Services, notices: Notices) -> OutboxWorker:
+    def from_services(
+        cls,
+        services: Services,
+        notices: Notices,
+        before_write: Callable[[int], None] = lambda staff_id: None,
+    ) -> OutboxWorker:
         """The worker over the bot's services."""
         return cls(
             settings=services.settings,
@@ -149,6 +156,7 @@ class OutboxWorker:
             accounts=services.google_accounts,
             business=services.booking.business,
             notices=notices,
+            before_write=before_write,
         )
 
     def __repr__(self) -> str:
@@ -224,6 +232,7 @@ class OutboxWorker:
             return
         try:
             session = await self._accounts.session(booking.staff_id)
+            self._before_write(booking.staff_id)
             if booking.is_active:
                 await self._write(session, booking)
             else:

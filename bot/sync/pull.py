@@ -10,7 +10,13 @@ token cannot be combined with them), deleted events included. Each event goes th
 others. A calendar whose push channel is live is not polled: its notifications trigger the
 sync (and a read every PUSH_SAFETY_POLL, and after a restart, catches a lost one). Moves and
 cancellations are told through the notices port. `on_calendar_changed` hears of every
-calendar that changed (the busy-time cache drops that staff member's entry);
+calendar that changed (the busy-time cache drops that staff member's entry): a notification
+for a blocking calendar at once; one for the destination calendar at once too, unless the
+bot wrote to that calendar in the last ECHO_WINDOW (`expect_echo`, told by the outbox worker
+before each write): then the sync the notification triggers decides, dropping the entry
+when it lists a change other than the echo of the bot's own write, or fails. Every booking
+the bot writes makes Google notify, and its echo changes nothing the cache holds (the bot's
+own events are subtracted from busy time);
 `on_push_fresh` hears whether push channels watch all of a staff member's calendars (the
 busy-time cache then trusts its entry until a notification). `run_once()` runs one cycle
 now (tests, benchmarks).
@@ -23,7 +29,7 @@ import contextlib
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from bot.booking import BookingService
 from bot.clock import Clock
@@ -47,6 +53,7 @@ FULL_SYNC_PAST = timedelta(days=1)
 # Google does not promise to deliver every notification: calendars with a live push channel
 # are still read this often.
 PUSH_SAFETY_POLL = timedelta(hours=6)
+ECHO_WINDOW = timedelta(seconds=30)  # Google notifies of a write within seconds
 
 
 def _ignore(staff_id: int) -> None:
@@ -101,6 +108,8 @@ class CalendarPull:
         self._changes = ChangeApplier(bookings=booking.bookings, state=state)
         self._wake = asyncio.Event()
         self._due: set[int] = set()  # staff whose destination calendar was notified
+        self._verdict_due: set[int] = set()  # ... whose busy cache waits for that sync
+        self._echo_until: dict[int, datetime] = {}  # staff id -> end of an expected echo
         self._lock = asyncio.Lock()
         # When each calendar was last read (this process): a calendar with a live channel is
         # still read after a restart and every PUSH_SAFETY_POLL, in case a notification was lost.
@@ -151,6 +160,9 @@ class CalendarPull:
                 except Exception:
                     report.failed += 1
                     log.exception("sync of staff %s failed", account.staff_id)
+            for staff_id in due & self._verdict_due:  # notified, but no sync said what changed
+                self._verdict_due.discard(staff_id)
+                self._on_calendar_changed(staff_id)
             return report
 
     async def _cycle_staff(self, staff_id: int, report: CycleReport, *, forced: bool) -> None:
@@ -232,13 +244,15 @@ class CalendarPull:
             changed, next_token = await self._read(session, calendar_id, None, report)
         await self._state.save_sync_token(staff_id, calendar_id, next_token, now=self._clock.now())
         self._polled[(staff_id, calendar_id)] = self._clock.now()
+        self._verdict_due.discard(staff_id)
         if changed:
             self._on_calendar_changed(staff_id)
 
     async def _read(
         self, session: AccountSession, calendar_id: str, token: str | None, report: CycleReport
     ) -> tuple[bool, str | None]:
-        """Apply every page; (whether anything was listed, the next sync token)."""
+        """Apply every page; (whether anything but echoes of the bot's own writes was
+        listed, the next sync token)."""
         bounds: Mapping[str, datetime | None] = {"time_min": None, "time_max": None}
         if token is None:
             report.full_syncs += 1
@@ -256,8 +270,8 @@ class CalendarPull:
                 time_max=bounds["time_max"],
             )
             for resource in page.items:
-                listed = True
                 applied = await self._apply(resource, session.staff_id, calendar_id)
+                listed = listed or applied.outcome != "unchanged"
                 report.outcomes[applied.outcome] = report.outcomes.get(applied.outcome, 0) + 1
             if page.next_page_token is None:
                 return listed, page.next_sync_token
@@ -311,6 +325,19 @@ class CalendarPull:
                 )
             )
 
+    def calendars_changed(self, staff_id: int) -> None:
+        """The staff member chose other calendars (or disconnected): if their calendars were
+        synced before, sync now, stopping and opening channels to match, rather than at the
+        next cycle (a first choice is synced by the next cycle)."""
+        if any(synced == staff_id for synced, _ in self._polled):
+            self._due.add(staff_id)
+            self._wake.set()
+
+    def expect_echo(self, staff_id: int) -> None:
+        """The bot is about to write to the staff member's destination calendar: Google's
+        notification of it is an echo, to be judged by the sync (see the module doc)."""
+        self._echo_until[staff_id] = self._clock.now() + ECHO_WINDOW
+
     async def notified(self, headers: Mapping[str, str]) -> None:
         """A push notification: if it is about one of our live channels, note the change and
         wake the sync (which runs in the background; Google wants a quick answer)."""
@@ -322,8 +349,16 @@ class CalendarPull:
             return
         if notification.state == "sync":
             return  # the channel just opened; nothing changed
-        self._on_calendar_changed(notification.staff_id)
-        choices = await self._links.calendars(notification.staff_id)
-        if any(c.is_destination and c.calendar_id == notification.calendar_id for c in choices):
-            self._due.add(notification.staff_id)
+        staff_id = notification.staff_id
+        choices = await self._links.calendars(staff_id)
+        destination = any(
+            c.is_destination and c.calendar_id == notification.calendar_id for c in choices
+        )
+        echo = self._clock.now() < self._echo_until.get(staff_id, datetime.min.replace(tzinfo=UTC))
+        if destination and echo:
+            self._verdict_due.add(staff_id)  # the sync below tells whether busy time changed
+        else:
+            self._on_calendar_changed(staff_id)
+        if destination:
+            self._due.add(staff_id)
             self._wake.set()

@@ -18,12 +18,15 @@ from icalendar import Calendar
 
 from bot.app import BotRuntime
 from bot.clock import ManualClock
+from bot.doctor import run_doctor
+from bot.sync.pull import ECHO_WINDOW
 from storage.outbox import OutboxRepository
 from storage.sync_state import SyncStateRepository
 from tests.conftest import SALON
 from tests.e2e.flows import confirm, reach_step, reach_summary, say, tap
 from tests.e2e.google_harness import free_port, google_settings
 from tests.e2e.harness import buttons, load_business, running_bot
+from tests.e2e.outbox_harness import until
 from tests.e2e.pull_harness import ANNA_CAL, book, connect_anna, connect_staff, deliver
 from tests.fakes.google import Account, FakeGoogle
 from tests.fakes.telegram import FakeTelegram
@@ -334,20 +337,28 @@ async def test_choosing_other_calendars_moves_the_push_channels(
     picker = await say(tg, anna, "/calendars")
     blocking = await tap(tg, anna, picker, "➕ New calendar “Test Salon bookings”")
     await tap(tg, anna, blocking, "💾 Save")
-    report = await pull.run_once()
-    live = {c.calendar_id for c in google.channels.values() if not c.stopped}
-    assert len(live) == 2 and ANNA_CAL in live  # the primary blocks time: still watched
-    assert report.full_syncs == 1  # the new destination is read fully
+    state = SyncStateRepository(pushbot.services.db)
+
+    def live() -> set[str]:
+        return {c.calendar_id for c in google.channels.values() if not c.stopped}
+
+    async def new_destination_read() -> bool:  # at once: no cycle is run by the test
+        read = [s for s in await state.all() if s.calendar_id != ANNA_CAL and s.sync_token]
+        return len(live()) == 2 and len(read) == 1
+
+    await until(new_destination_read, within=WAIT, what="the new calendar synced and watched")
+    assert ANNA_CAL in live()  # the primary blocks time: still watched
 
     # Now only the new calendar: the primary's channel is stopped and its state forgotten.
     picker = await say(tg, anna, "/calendars")
     screen = await tap(tg, anna, picker, "📅 Test Salon bookings")
     screen = await tap(tg, anna, screen, f"✅ {ANNA_CAL}")
     await tap(tg, anna, screen, "💾 Save")
-    await pull.run_once()
-    assert first.stopped
-    state = await SyncStateRepository(pushbot.services.db).all()
-    assert ANNA_CAL not in {s.calendar_id for s in state}
+
+    async def primary_dropped() -> bool:
+        return first.stopped and ANNA_CAL not in {s.calendar_id for s in await state.all()}
+
+    await until(primary_dropped, within=WAIT, what="the primary's channel stopped")
 
 
 async def test_pages_are_followed_and_a_failed_page_keeps_the_old_token(
@@ -448,7 +459,11 @@ async def test_the_sync_ticker_polls_on_its_own(
 
 
 async def test_push_channels_keep_the_busy_cache_current(
-    tg: FakeTelegram, google: FakeGoogle, pushbot: BotRuntime, anna_google: Account
+    tg: FakeTelegram,
+    google: FakeGoogle,
+    pushbot: BotRuntime,
+    anna_google: Account,
+    clock: ManualClock,
 ) -> None:
     await connect_anna(tg, google, anna_google)
     pull = pushbot.pull
@@ -456,21 +471,62 @@ async def test_push_channels_keep_the_busy_cache_current(
     await pull.run_once()  # channels on all of Anna's calendars: her busy time is push-fresh
     await google.drain_push()
 
+    def asked() -> int:
+        return len(google.calls_of("calendar.freebusy.query"))
+
     # Browsing asks Google once; Confirm then trusts the push-fresh cache (no second call).
     ann = tg.user(710, first_name="Ann")
-    summary = await reach_summary(tg, ann, time="13:00")
-    asked = len(google.calls_of("calendar.freebusy.query"))
-    assert asked >= 1
-    await confirm(tg, ann, summary)
-    assert len(google.calls_of("calendar.freebusy.query")) == asked
+    await confirm(tg, ann, await reach_summary(tg, ann, time="13:00"))
+    browsed = asked()
+    assert browsed >= 1
+    # The bot writes Ann's booking into Anna's calendar and Google notifies: that echo of the
+    # bot's own write changes no busy time, so the next customer still books from the cache.
+    assert pushbot.services is not None
+    (anns,) = await pushbot.services.booking.upcoming(ann.id)
+    notified = len(google.push_deliveries)
+    await deliver(pushbot, google, anns)
+    await google.drain_push()
+    assert len(google.push_deliveries) > notified, "Google notified the bot of its own write"
+    await pull.run_once()  # waits for the sync the notification started, and judges it
+    bea = tg.user(711, first_name="Bea")
+    await confirm(tg, bea, await reach_summary(tg, bea, time="11:00"))
+    assert asked() == browsed
+    (beas,) = await pushbot.services.booking.upcoming(bea.id)
+    await deliver(pushbot, google, beas)
+    await google.drain_push()
+    await pull.run_once()
+    assert asked() == browsed
 
-    # Anna blocks 15:00 in Google: the notification drops the cache, the next browse asks
-    # Google again and 15:00 is no longer offered.
+    # Anna blocks 15:00 in Google long after the bot's last write: the notification drops the
+    # cache at once, the next browse asks Google again and 15:00 is no longer offered.
+    clock.advance(ECHO_WINDOW)
     google.user_add_event(ANNA_CAL, helsinki(TUESDAY, 15), helsinki(TUESDAY, 16), summary="Gym")
     await google.drain_push()
-    bea = tg.user(711, first_name="Bea")
-    times = await reach_step(tg, bea, "time")
-    assert len(google.calls_of("calendar.freebusy.query")) > asked
+    cid = tg.user(712, first_name="Cid")
+    times = await reach_step(tg, cid, "time")
+    assert asked() == browsed + 1
+    assert "15:00" not in buttons(times) and "16:00" in buttons(times)
+
+
+async def test_a_change_right_after_the_bots_own_write_drops_the_cache_once_the_sync_reads_it(
+    tg: FakeTelegram, google: FakeGoogle, pushbot: BotRuntime, anna_google: Account
+) -> None:
+    await connect_anna(tg, google, anna_google)
+    pull = pushbot.pull
+    assert pull is not None
+    await pull.run_once()
+    await google.drain_push()
+    ann = tg.user(720, first_name="Ann")
+    booking = await book(tg, pushbot, ann, "13:00")
+    await deliver(pushbot, google, booking)
+    # Within the echo window Anna adds her own event: the notification cannot tell it from the
+    # echo, so the sync decides; it lists a change that is not the bot's and drops the cache.
+    google.user_add_event(ANNA_CAL, helsinki(TUESDAY, 15), helsinki(TUESDAY, 16), summary="Gym")
+    await google.drain_push()
+    await pull.run_once()  # waits for the sync the notification started
+    before = len(google.calls_of("calendar.freebusy.query"))
+    times = await reach_step(tg, tg.user(721, first_name="Bea"), "time")
+    assert len(google.calls_of("calendar.freebusy.query")) == before + 1
     assert "15:00" not in buttons(times) and "16:00" in buttons(times)
 
 
@@ -511,3 +567,20 @@ async def test_a_move_onto_another_bookings_time_is_refused_and_put_back_in_goog
     assert "moved" not in report.outcomes and "refused" not in report.outcomes
     again = await gbot.services.booking.bookings.get(first.id)
     assert again is not None and again.start == first.start
+
+
+async def test_doctor_shows_waiting_changes_sync_state_and_push_channels(
+    tg: FakeTelegram, google: FakeGoogle, pushbot: BotRuntime, anna_google: Account
+) -> None:
+    ann = tg.user(730, first_name="Ann")
+    await book(tg, pushbot, ann, "13:00")  # Anna has no Google account yet: the write waits
+    lines = [c.line() for c in await run_doctor(pushbot.settings)]
+    assert any("Anna: 1 booking change(s) waiting to be written" in line for line in lines)
+
+    await connect_anna(tg, google, anna_google)
+    pull = pushbot.pull
+    assert pull is not None
+    await pull.run_once()
+    lines = [c.line() for c in await run_doctor(pushbot.settings)]
+    (synced,) = [line for line in lines if f"Anna: calendar {ANNA_CAL}:" in line]
+    assert "synced (state updated" in synced and "push channel until" in synced

@@ -91,6 +91,7 @@ async def _world(
         own_events=OwnEventRepository(db),
         clock=clock,
         cache_seconds=cache_seconds,
+        push_cache_seconds=600,
         timeout_seconds=browse_timeout,
         confirm_timeout_seconds=confirm_timeout,
     )
@@ -282,6 +283,29 @@ async def test_push_fresh_staff_confirm_from_the_cache(world: World) -> None:
         request_key=None,
     )
     assert _freebusy_calls(w.google) == calls + 1
+
+
+async def test_push_fresh_staff_keep_their_answer_longer_until_a_change(
+    world: World, clock: ManualClock
+) -> None:
+    w = world
+    w.busy.mark_push_fresh(w.anna)
+    await _tuesday(w)
+    calls = _freebusy_calls(w.google)
+    clock.advance(timedelta(seconds=599))  # past GOOGLE_BUSY_CACHE_SECONDS, within the push one
+    await _tuesday(w)
+    assert _freebusy_calls(w.google) == calls
+    w.google.user_add_event(w.work, at(TUESDAY, 13), at(TUESDAY, 14))
+    w.busy.invalidate(w.anna)  # the notification of that change
+    assert "13:00" not in await _tuesday(w)
+    assert _freebusy_calls(w.google) == calls + 1
+    clock.advance(timedelta(seconds=600))  # GOOGLE_BUSY_PUSH_CACHE_SECONDS: a lost notification
+    await _tuesday(w)
+    assert _freebusy_calls(w.google) == calls + 2
+    w.busy.mark_push_fresh(w.anna, fresh=False)  # the channels stopped: the short life again
+    clock.advance(timedelta(seconds=61))
+    await _tuesday(w)
+    assert _freebusy_calls(w.google) == calls + 3
 
 
 async def test_slow_google_at_confirm_lets_the_cached_answer_stand(

@@ -141,3 +141,23 @@ async def test_a_cancelled_copy_in_another_calendar_cancels_nothing(
     assert kept is not None and kept.status == "confirmed"
     applied = await applier.apply(copy, staff_id=anna, calendar_id="new@group", now=clock.now())
     assert applied.outcome == "cancelled"
+
+
+async def test_the_restored_event_of_a_cancelled_booking_is_the_staff_members_own_time(
+    salon_db: Database, clock: ManualClock
+) -> None:
+    service, booking, anna = await _booked(salon_db, clock)
+    applier = ChangeApplier(bookings=service.bookings, state=SyncStateRepository(salon_db))
+    start, end = booking.start.isoformat(), booking.end.isoformat()
+    deleted = _event(booking.id, start, end, status="cancelled")
+    now = clock.now()
+    assert (await applier.apply(deleted, staff_id=anna, calendar_id=CAL, now=now)).outcome == (
+        "cancelled"
+    )
+    # Anna restores the event in Google: it blocks her time (the busy-time cache must hear of
+    # it), but the booking stays cancelled.
+    restored = _event(booking.id, start, end, etag='"3"')
+    applied = await applier.apply(restored, staff_id=anna, calendar_id=CAL, now=now)
+    assert applied.outcome == "not_ours"
+    kept = await service.bookings.get(booking.id)
+    assert kept is not None and not kept.is_active
