@@ -37,6 +37,13 @@ from bot.config import Settings
 from bot.google_accounts import GoogleAccounts
 from bot.logging_setup import keep_payloads_out_of_logs, secrets_of
 from bot.notices import GoogleConnected, GoogleSignInFailed, Notice, Notices
+from bot.notify.blocked import BlockedChats
+from bot.notify.budget import Budget
+from bot.notify.dispatcher import Dispatcher
+from bot.notify.job_ticker import JobQueueTicker
+from bot.notify.planner import Planner
+from bot.notify.queued_notices import QueuedNotices
+from bot.notify.telegram_sender import TelegramSender
 from bot.outbound import OutboundMessage
 from bot.persistence import SqlitePersistence
 from bot.runtime import Hooks, Part, Runtime
@@ -50,6 +57,7 @@ from bot.telegram_http import AiohttpRequest
 from bot.web import TelegramWebhook, WebServer
 from handlers import notices as notice_texts
 from handlers.context import SERVICES_KEY, BotApplication, BotContext
+from handlers.notify_texts import QueueRenderer
 from handlers.registry import register_handlers
 from handlers.webhook import early_answer
 from storage.bookings import BookingRepository
@@ -58,6 +66,7 @@ from storage.customers import CustomerRepository
 from storage.db import Database
 from storage.languages import LanguageRepository
 from storage.migrate import migrate
+from storage.notifications import NotificationRepository
 from storage.own_events import OwnEventRepository
 from storage.ptb_store import PtbStore
 from storage.settings_store import SettingsRepository
@@ -124,15 +133,9 @@ class TelegramOutbound:
         return True
 
 
-class RenderedNotices:
-    """`bot.notices.Notices`: renders a notice with `handlers.notices` and sends it."""
-
-    def __init__(self, outbound: TelegramOutbound) -> None:
-        self._outbound = outbound
-
-    async def notify(self, notice: Notice) -> None:
-        for message in notice_texts.render(notice):
-            await self._outbound.send(message)
+def notice_recipients(notice: Notice) -> list[int]:
+    """The chats a notice is for (its queued rows are rendered again when sent)."""
+    return [message.chat_id for message in notice_texts.render(notice)]
 
 
 def build_services(
@@ -175,6 +178,7 @@ def build_services(
         accounts=accounts,
         on_calendars_changed=busy_time.invalidate,
     )
+    notifications = NotificationRepository(db)
     return Services(
         settings=settings,
         clock=clock,
@@ -184,6 +188,8 @@ def build_services(
         staff_link=staff_link,
         busy_time=busy_time,
         languages=LanguageRepository(db),
+        notifications=notifications,
+        blocked_chats=BlockedChats(notifications, clock),
     )
 
 
@@ -310,6 +316,34 @@ class TelegramUpdates:
             await self._app.updater.stop()
 
 
+def build_dispatcher(
+    services: Services, app: BotApplication, sender: TelegramSender, notices: QueuedNotices
+) -> Dispatcher:
+    """The notification dispatcher: the queue, its planner, renderer and bulk budget."""
+    settings = services.settings
+    loop = asyncio.get_running_loop()
+    dispatcher = Dispatcher(
+        queue=services.notifications,
+        planner=Planner(
+            queue=services.notifications, booking=services.booking, clock=services.clock
+        ),
+        renderer=QueueRenderer(services),
+        sender=sender,
+        blocked=services.blocked_chats,
+        clock=services.clock,
+        budget=Budget(
+            per_second=settings.notify_messages_per_second,
+            chat_interval=settings.notify_chat_interval_seconds,
+            now=loop.time,
+        ),
+        scheduler=JobQueueTicker(app),
+        poll_seconds=settings.notify_poll_seconds,
+        batch=max(1, int(settings.notify_messages_per_second)),
+    )
+    notices.queued = dispatcher.wake
+    return dispatcher
+
+
 def runtime_parts(
     *,
     services: Services,
@@ -318,12 +352,18 @@ def runtime_parts(
     web: WebServer,
     webhook: TelegramWebhook | None,
     pull: CalendarPull,
+    notices: QueuedNotices,
 ) -> list[Part]:
     """What runs while the bot runs, in start order (stopped in reverse)."""
-    outbox = OutboxWorker.from_services(
-        services, RenderedNotices(outbound), before_write=pull.expect_echo
-    )
-    services.booking.outbox_written = outbox.wake  # a customer's change is delivered at once
+    outbox = OutboxWorker.from_services(services, notices, before_write=pull.expect_echo)
+    sender = TelegramSender(services.settings)
+    dispatcher = build_dispatcher(services, app, sender, notices)
+
+    def changed() -> None:  # a customer's change reaches Google and the staff at once
+        outbox.wake()
+        dispatcher.wake()
+
+    services.booking.outbox_written = changed
     return [
         Hooks("google accounts", stop=services.google_accounts.close),
         Hooks("google busy", stop=services.busy_time.close),
@@ -332,6 +372,8 @@ def runtime_parts(
         TelegramUpdates(app, services.settings, webhook),
         outbox,
         pull,
+        sender,
+        dispatcher,
     ]
 
 
@@ -346,7 +388,7 @@ class BotRuntime:
         self.services: Services | None = None
         self.web: WebServer | None = None
         self._runtime: Runtime | None = None
-        self._notices: RenderedNotices | None = None
+        self._notices: QueuedNotices | None = None
         self.pull: CalendarPull | None = None
 
     async def start(self) -> None:
@@ -359,7 +401,11 @@ class BotRuntime:
         try:
             await migrate(self.db)
             outbound = TelegramOutbound()
-            self._notices = RenderedNotices(outbound)
+            self._notices = QueuedNotices(
+                queue=NotificationRepository(self.db),
+                clock=self.clock,
+                recipients=notice_recipients,
+            )
             self.services = services = build_services(
                 self.settings, self.db, self.clock, self._notices
             )
@@ -393,6 +439,7 @@ class BotRuntime:
                     web=self.web,
                     webhook=webhook,
                     pull=pull,
+                    notices=self._notices,
                 )
             )
             await self._runtime.start()

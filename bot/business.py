@@ -26,6 +26,11 @@ MAX_ACTIVE_BOOKINGS_LIMIT = 100
 MAX_HORIZON_DAYS = 366
 MIN_SLOT_STEP = timedelta(minutes=5)
 MAX_SLOT_STEP = timedelta(hours=24)
+# Customer reminders: at most this many, each between these bounds before the appointment.
+DEFAULT_REMINDER_OFFSETS = (timedelta(hours=24), timedelta(hours=2))
+MAX_REMINDERS = 5
+MIN_REMINDER_OFFSET = timedelta(minutes=5)
+MAX_REMINDER_OFFSET = timedelta(days=30)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -52,6 +57,8 @@ class BusinessSettings:
     event_send_updates: SendUpdates = "none"
     # The language of users whose own language has no catalog (a BCP 47 / CLDR code).
     default_language: str = "en"
+    # How long before an appointment the customer is reminded (none: no reminders).
+    reminder_offsets: tuple[timedelta, ...] = DEFAULT_REMINDER_OFFSETS
 
     def __post_init__(self) -> None:
         ZoneInfo(self.timezone)
@@ -82,6 +89,13 @@ class BusinessSettings:
         except (ValueError, UnknownLocaleError) as err:
             wrong = f"default_language {self.default_language!r} is not a language code"
             raise ValueError(wrong) from err
+        if len(self.reminder_offsets) > MAX_REMINDERS:
+            raise ValueError(f"at most {MAX_REMINDERS} reminder offsets")
+        if len(set(self.reminder_offsets)) != len(self.reminder_offsets):
+            raise ValueError("reminder offsets must differ")
+        for offset in self.reminder_offsets:
+            if not MIN_REMINDER_OFFSET <= offset <= MAX_REMINDER_OFFSET:
+                raise ValueError("each reminder offset must be between 5 minutes and 30 days")
         if self.ask_phone not in _CONTACT_CHOICES or self.ask_email not in _CONTACT_CHOICES:
             raise ValueError(f"ask_phone/ask_email must be one of {_CONTACT_CHOICES}")
 
@@ -95,6 +109,7 @@ class BusinessSettings:
         values = asdict(self)
         for key in ("min_notice", "slot_step", "cancellation_cutoff"):
             values[key + "_minutes"] = int(values.pop(key).total_seconds() // 60)
+        values["reminder_offsets"] = [int(o.total_seconds() // 60) for o in self.reminder_offsets]
         return {"business." + k: v for k, v in values.items()}
 
     @classmethod
@@ -106,7 +121,9 @@ class BusinessSettings:
             if not key.startswith("business."):
                 continue
             name = key.removeprefix("business.")
-            if name.endswith("_minutes"):
+            if name == "reminder_offsets":  # stored as minutes
+                values[name] = tuple(timedelta(minutes=int(m)) for m in value)
+            elif name.endswith("_minutes"):
                 values[name.removesuffix("_minutes")] = timedelta(minutes=int(value))
             else:
                 values[name] = value

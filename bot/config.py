@@ -109,6 +109,13 @@ class Settings(BaseSettings):
     # (Google itself delivers only to https; this is for the emulator and local tests).
     google_sync_interval_seconds: float = Field(default=60, ge=1, le=3600)
     google_push_allow_http_loopback: bool = False
+    # Messages that are not replies (reminders, agendas, staff messages, notices) go out of
+    # a queue within their own budget: messages per second overall (Telegram allows about 30
+    # for bulk notifications; the rest is left to replies), seconds between two messages to
+    # one chat (about 1 a second), and how often the queue is looked at.
+    notify_messages_per_second: float = Field(default=28, gt=0, le=1000)
+    notify_chat_interval_seconds: float = Field(default=1.0, ge=0, le=60)
+    notify_poll_seconds: float = Field(default=1.0, gt=0, le=3600)
 
     @field_validator("admin_ids", mode="before")
     @classmethod

@@ -122,6 +122,8 @@ class BusinessSection(_Strict):
     event_invite_customer: bool = False
     event_send_updates: Literal["all", "externalOnly", "none"] = "none"
     default_language: str = Field(default="en", min_length=2, max_length=35)
+    # Customer reminders, hours before the appointment ([] = none); 0.5 = 30 minutes.
+    reminder_offsets_hours: list[float] = Field(default=[24, 2], max_length=5)
 
     @field_validator("event_title", "event_description")
     @classmethod
@@ -308,6 +310,9 @@ def _business(section: BusinessSection, default_timezone: str) -> BusinessSettin
             event_invite_customer=section.event_invite_customer,
             event_send_updates=section.event_send_updates,
             default_language=section.default_language,
+            reminder_offsets=tuple(
+                timedelta(minutes=round(h * 60)) for h in section.reminder_offsets_hours
+            ),
         )
     except Exception as err:
         raise SetupFileError(f"business: {err}") from err

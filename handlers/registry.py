@@ -24,6 +24,7 @@ from telegram.ext import (
 from handlers import booking, common
 from handlers import callbacks as cb
 from handlers.admin import admin_handlers
+from handlers.agenda import agenda_handlers, unblock_handler
 from handlers.context import BotApplication
 from handlers.errors import on_error
 from handlers.my_bookings import my_bookings_handlers
@@ -39,12 +40,18 @@ def conversations(app: BotApplication) -> list[BaseHandler[Any, Any, Any]]:
 
 def register_handlers(app: BotApplication) -> None:
     """Attach all handlers and the error handler."""
+    app.add_handler(unblock_handler(), group=-1)  # a user who blocked the bot wrote again
     app.add_handler(MessageHandler(filters.COMMAND & NOT_PRIVATE, common.private_only))
     app.add_handler(MessageHandler(NOT_PRIVATE, common.ignore))
     app.add_handler(invite_link_handler())
     for conversation in conversations(app):
         app.add_handler(conversation)
-    for handler in [*my_bookings_handlers(), *staff_handlers(), *admin_handlers()]:
+    for handler in [
+        *my_bookings_handlers(),
+        *staff_handlers(),
+        *agenda_handlers(),
+        *admin_handlers(),
+    ]:
         app.add_handler(handler)
     app.add_handler(CommandHandler("help", common.help_command))
     app.add_handler(CallbackQueryHandler(booking.confirm_outside, pattern=cb.pattern(cb.Confirm)))

@@ -25,7 +25,8 @@ STAFF_HELP = (
     "\n\n<b>For staff</b>\n"
     "/connect – link your Google Calendar\n"
     "/calendars – choose where bookings go and which calendars block your time\n"
-    "/disconnect – sign out from Google"
+    "/disconnect – sign out from Google\n"
+    "/agenda – your bookings today, tomorrow or this week, and your daily agenda"
 )
 ADMIN_HELP = (
     "\n\n<b>For admins</b>\n/invite &lt;staff name&gt; – a link for a staff member\n"

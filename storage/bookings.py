@@ -18,6 +18,7 @@ import aiosqlite
 
 from storage.customers import remember_customer
 from storage.db import Database
+from storage.notifications import enqueue_change
 from storage.outbox import OutboxRepository, enqueue
 from storage.records import (
     BlockedTimes,
@@ -273,6 +274,16 @@ class BookingRepository:
             await _history(tx, new.id, now, origin, "created", None, new.start)
             await enqueue(tx, booking_id=new.id, action="upsert", origin=origin, now=now)
             booking = await _fetch(tx, new.id)
+            assert booking is not None
+            await enqueue_change(
+                tx,
+                booking_id=new.id,
+                sequence=booking.sequence,
+                action="created",
+                origin=origin,
+                previous_start=None,
+                now=now,
+            )
         assert booking is not None
         return Booked(booking)
 
@@ -314,7 +325,16 @@ class BookingRepository:
             await _history(tx, booking_id, now, origin, "rescheduled", previous.start, start)
             await enqueue(tx, booking_id=booking_id, action="upsert", origin=origin, now=now)
             booking = await _fetch(tx, booking_id)
-        assert booking is not None
+            assert booking is not None
+            await enqueue_change(
+                tx,
+                booking_id=booking_id,
+                sequence=booking.sequence,
+                action="rescheduled",
+                origin=origin,
+                previous_start=previous.start,
+                now=now,
+            )
         return Changed(booking, previous)
 
     async def cancel(
@@ -343,7 +363,16 @@ class BookingRepository:
             await _history(tx, booking_id, now, origin, "cancelled", previous.start, None, note)
             await enqueue(tx, booking_id=booking_id, action="delete", origin=origin, now=now)
             booking = await _fetch(tx, booking_id)
-        assert booking is not None
+            assert booking is not None
+            await enqueue_change(
+                tx,
+                booking_id=booking_id,
+                sequence=booking.sequence,
+                action="cancelled",
+                origin=origin,
+                previous_start=previous.start,
+                now=now,
+            )
         return Changed(booking, previous)
 
     async def by_request_key(self, request_key: str) -> BookingRecord | None:
@@ -395,6 +424,15 @@ class BookingRepository:
                 spans[staff_id].append((blocked_start, blocked_end))
                 starts[staff_id].append(booking_start)
         return BlockedTimes(spans=spans, starts=starts)
+
+    async def of_staff(self, staff_id: int, start: datetime, end: datetime) -> list[BookingRecord]:
+        """The staff member's confirmed bookings starting in [start, end), in time order."""
+        rows = await self._db.reader.execute_fetchall(
+            _SELECT + "WHERE b.staff_id = ? AND b.status = 'confirmed' AND b.start_utc >= ? "
+            "AND b.start_utc < ? ORDER BY b.start_utc",
+            (staff_id, to_epoch(start), to_epoch(end)),
+        )
+        return [_booking(r) for r in rows]
 
     async def history(self, booking_id: str) -> list[HistoryEntry]:
         """The booking's recorded changes, oldest first."""

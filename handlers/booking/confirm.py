@@ -5,6 +5,7 @@ from __future__ import annotations
 from telegram import InlineKeyboardMarkup, ReplyKeyboardRemove, Update
 
 from bot.booking import Contact, SlotUnavailable, Unavailable
+from bot.notify.planner import confirmation_key
 from handlers import callbacks as cb
 from handlers import render
 from handlers.booking.browse import offer_alternatives
@@ -44,6 +45,13 @@ async def confirm(update: Update, context: BotContext) -> State:
     if isinstance(outcome, Booked | AlreadyBooked):
         save_draft(context, Draft(name=draft.name, phone=draft.phone, email=draft.email))
         await send_confirmation(update, context, outcome.booking)
+        # The reply went out: the queue's fallback confirmation (for a crash) is not needed.
+        await context.services.notifications.delivered_elsewhere(
+            confirmation_key(outcome.booking.id),
+            kind="confirmation",
+            chat_id=user.id,
+            now=context.services.clock.now(),
+        )
         return END
     if isinstance(outcome, SlotUnavailable):
         return await offer_alternatives(
