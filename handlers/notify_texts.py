@@ -46,8 +46,14 @@ WHO: dict[str, str] = {
 
 
 def when(t: Texts, moment: datetime, tz: ZoneInfo) -> str:
-    """A moment in the business zone with the zone named: 'Nov 24, 2026, 2:30:00 PM (Europe/…)'."""
-    return t._("{time} ({zone})", time=t.datetime(moment, tz, "medium"), zone=tz.key)
+    """A moment in the business zone, the zone named: 'Tue, Nov 24, 2026, 2:30 PM (Europe/…)'."""
+    local = moment.astimezone(tz)
+    return t._(
+        "{day}, {time} ({zone})",
+        day=t.date(local, "EEE, MMM d, y"),
+        time=t.time(local),
+        zone=tz.key,
+    )
 
 
 def _contact(t: Texts, booking: BookingRecord) -> str:

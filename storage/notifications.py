@@ -154,6 +154,9 @@ class NotificationRepository:
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        # Counts agenda choices stored through this object, so the planner of the same process
+        # queues the new agendas at once.
+        self.agenda_generation = 0
 
     # ------------------------------------------------------------------ queueing
 
@@ -205,7 +208,8 @@ class NotificationRepository:
     # ------------------------------------------------------------------- sending
 
     async def drop_stale(self, *, now: datetime) -> int:
-        """Drop open rows past their expiry and rows for chats that blocked the bot."""
+        """Drop open rows past their expiry, and due rows for chats that blocked the bot (later
+        ones wait: the user may write again before they are due)."""
         stamp = to_epoch(now)
         async with self._db.transaction() as tx:
             expired = await tx.execute(
@@ -216,10 +220,10 @@ class NotificationRepository:
             )
             blocked = await tx.execute(
                 "UPDATE notifications SET dropped_at = ?, drop_reason = 'blocked', "
-                f"payload = NULL WHERE {_OPEN} AND kind <> 'change' "
+                f"payload = NULL WHERE {_OPEN} AND kind <> 'change' AND due_at <= ? "
                 "AND chat_id IN (SELECT chat_id FROM blocked_chats) "
                 "AND COALESCE(claimed_until, 0) <= ?",
-                (stamp, stamp),
+                (stamp, stamp, stamp),
             )
             return max(expired.rowcount, 0) + max(blocked.rowcount, 0)
 
@@ -292,6 +296,16 @@ class NotificationRepository:
                 open_ += r["n"]
         return QueueCounts(open=open_, sent=sent, dropped=dropped)
 
+    async def due_open(self, *, now: datetime) -> int:
+        """Open rows (changes included) due by `now`: what the dispatcher still has to do."""
+        rows = list(
+            await self._db.reader.execute_fetchall(
+                f"SELECT count(*) FROM notifications WHERE {_OPEN} AND due_at <= ?",
+                (to_epoch(now),),
+            )
+        )
+        return int(rows[0][0])
+
     async def state(self, dedupe_key: str) -> str | None:
         """'open', 'sent' or 'dropped:<reason>' for a row, None if there is none."""
         rows = list(
@@ -345,7 +359,7 @@ class NotificationRepository:
     async def set_agenda_preference(
         self, staff_id: int, preference: AgendaPreference, *, now: datetime
     ) -> None:
-        """Store the choice and drop the staff member's agendas queued under the old one
+        """Store the choice and remove the staff member's agendas queued under the old one
         (the planner queues them again)."""
         stamp = to_epoch(now)
         async with self._db.transaction() as tx:
@@ -355,9 +369,11 @@ class NotificationRepository:
                 "minute = excluded.minute, mode = excluded.mode, updated_at = excluded.updated_at",
                 (staff_id, preference.minute, preference.mode, stamp),
             )
+            # Deleted, not dropped: the day's key is free for the agenda at the new time (one
+            # already sent keeps its row, so a day never gets two).
             await tx.execute(
-                "UPDATE notifications SET dropped_at = ?, drop_reason = 'replanned', "
-                f"payload = NULL WHERE kind = 'agenda' AND dedupe_key LIKE ? AND {_OPEN} "
-                "AND COALESCE(claimed_until, 0) <= ?",
-                (stamp, f"agenda:{staff_id}:%", stamp),
+                "DELETE FROM notifications WHERE kind = 'agenda' AND dedupe_key LIKE ? "
+                f"AND {_OPEN} AND COALESCE(claimed_until, 0) <= ?",
+                (f"agenda:{staff_id}:%", stamp),
             )
+        self.agenda_generation += 1

@@ -26,7 +26,7 @@ import contextlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.clock import Clock
@@ -121,6 +121,7 @@ class Dispatcher:
         self._sending: dict[int, asyncio.Task[None]] = {}
         self._stopping = False
         self._last_agenda_plan: float | None = None
+        self._agenda_plan_key: tuple[datetime, int] | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -163,10 +164,16 @@ class Dispatcher:
         await self._queue.drop_stale(now=now)
         await self._planner.expand_changes()
         loop = asyncio.get_running_loop()
-        if self._last_agenda_plan is None or loop.time() - self._last_agenda_plan >= (
-            AGENDA_PLAN_EVERY
+        # Agendas are planned every minute, and at once when the clock moved to another hour
+        # or a staff member changed their choice.
+        plan_key = (now.replace(minute=0, second=0, microsecond=0), self._queue.agenda_generation)
+        if (
+            self._last_agenda_plan is None
+            or loop.time() - self._last_agenda_plan >= AGENDA_PLAN_EVERY
+            or plan_key != self._agenda_plan_key
         ):
             self._last_agenda_plan = loop.time()
+            self._agenda_plan_key = plan_key
             await self._planner.plan_agendas()
         while not self._stopping:
             if self._budget.paused():

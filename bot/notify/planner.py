@@ -5,10 +5,10 @@ A booking change leaves a "change" row in its own transaction (`storage.notifica
 customer's reminders (the booking's earlier ones dropped) and, for a booking the customer
 made, a confirmation that goes out only if the reply never did (a crash between storing the
 booking and answering). Reminders whose time had already passed when the change was made are
-skipped. `plan_agendas` queues each linked staff member's agenda for today and tomorrow at
-their local time; one is queued only while its time is still ahead, so after downtime the
-agenda queued the day before goes out late (until the day ends) and a newly linked staff
-member starts with the next one.
+skipped. `plan_agendas` queues each linked staff member's agenda for today and the next
+`AGENDA_DAYS_AHEAD` days at their local time; one is queued only while its time is still
+ahead, so after downtime (up to that many days) the agenda queued before goes out late
+(until its day ends) and a newly linked staff member starts with the next one.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from storage.records import BookingRecord, from_epoch, to_epoch
 CONFIRMATION_GRACE = timedelta(seconds=60)
 LEASE_SECONDS = 60
 BATCH = 200
+AGENDA_DAYS_AHEAD = 2
 
 
 def reminder_key(booking_id: str, offset: timedelta, start: datetime) -> str:
@@ -127,7 +128,7 @@ class Planner:
         return rows
 
     async def plan_agendas(self) -> int:
-        """Queue the daily agendas still ahead today and tomorrow; how many were new."""
+        """Queue the daily agendas still ahead in the next days; how many were new."""
         now = self._clock.now()
         tz = (await self._booking.business()).tz
         preferences = await self._queue.agenda_preferences()
@@ -140,7 +141,8 @@ class Planner:
             minute, mode = (preference.minute, preference.mode) if preference else (480, "daily")
             if mode == "off":
                 continue
-            for day in (today, today + timedelta(days=1)):
+            for ahead in range(AGENDA_DAYS_AHEAD + 1):
+                day = today + timedelta(days=ahead)
                 due = datetime.combine(day, time(minute // 60, minute % 60), tzinfo=tz)
                 if due <= now:
                     continue

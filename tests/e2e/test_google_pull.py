@@ -109,6 +109,10 @@ async def test_moved_and_deleted_events_flow_back_and_own_writes_do_not_echo(
     ann = tg.user(701, first_name="Ann")
     booking = await book(tg, gbot, ann, "13:00")
     await deliver(gbot, google, booking)
+    # Anna hears about the new booking (from the notification queue) before the sync runs.
+    await tg.wait_for(
+        "sendMessage", chat_id=anna.id, predicate=lambda c: "New booking" in str(c.params)
+    )
     first_uid = str(_last_ics(tg, ann.id).walk("VEVENT")[0]["UID"])
     pull = gbot.pull
     assert pull is not None and gbot.services is not None
@@ -141,7 +145,9 @@ async def test_moved_and_deleted_events_flow_back_and_own_writes_do_not_echo(
     assert str(event["UID"]) == first_uid
     assert int(str(event["SEQUENCE"])) == 1
     assert event.decoded("DTSTART") == helsinki(TUESDAY, 15)
-    ack = await tg.wait_for("sendMessage", chat_id=anna.id, since=mark)
+    ack = await tg.wait_for(
+        "sendMessage", chat_id=anna.id, since=mark, predicate=lambda c: "Google" in str(c.params)
+    )
     assert "Moved in Google Calendar" in str(ack.params["text"])
     assert await _pending(gbot) == []  # nothing written back to Google
     history = await gbot.services.booking.bookings.history(booking.id)
@@ -552,7 +558,9 @@ async def test_a_move_onto_another_bookings_time_is_refused_and_put_back_in_goog
     assert report.outcomes == {"refused": 1}
     kept = await gbot.services.booking.bookings.get(first.id)
     assert kept is not None and (kept.start, kept.status) == (first.start, "confirmed")
-    told = await tg.wait_for("sendMessage", chat_id=anna.id, since=mark)
+    told = await tg.wait_for(
+        "sendMessage", chat_id=anna.id, since=mark, predicate=lambda c: "not moved" in str(c.params)
+    )
     text = str(told.params["text"])
     assert "not moved to" in text and "13:00" in text and "stays at" in text and "10:00" in text
     await _no_message_after(tg, ann.id, mark)

@@ -23,6 +23,7 @@ from storage.staff_links import CalendarChoice, StaffLinkRepository
 from tests.e2e.flows import confirm, reach_summary, say, tap
 from tests.e2e.google_harness import consent_url_of, open_consent, visit
 from tests.e2e.harness import ADMIN_ID
+from tests.e2e.notify_harness import queue_drained
 from tests.e2e.outbox_harness import (
     connect_staff,
     drained,
@@ -328,6 +329,7 @@ async def test_permanent_error_is_a_dead_letter_told_once_and_listed_by_doctor(
         assert {d.booking_id for d in dead} == {refused.id, tired.id}
         clock.advance(timedelta(hours=1))
         await asyncio.sleep(0.3)  # nothing retried, nobody told twice
+        await queue_drained(bot)  # the admins' messages go out of the notification queue
         assert len(google.calls_of("calendar.events.insert")) == 3
         assert len(_texts(tg, ADMIN_ID, "could not be written")) == 2
         lines = [c.line() for c in await run_doctor(bot.settings)]

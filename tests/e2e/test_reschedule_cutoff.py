@@ -56,7 +56,10 @@ async def _keep_buttons_then_pass_cutoff(
     kept["yes"] = button_data(ask, "✅ Yes, move it")
     # A move confirmation forged for a time no screen offered.
     kept["forged"] = f"move:{booking.id}:{int(THURSDAY_10.timestamp())}"
+    mark = tg.mark()
     clock.set(BOOKED - timedelta(hours=13))
+    # The 24-hour reminder, due meanwhile, arrives first (it is not a reply to anything).
+    await tg.next_message(ann.id, since=mark, predicate=lambda m: "Reminder" in m.get("text", ""))
     return booking, kept
 
 

@@ -25,6 +25,7 @@ from tests.e2e.google_harness import (
     visit,
 )
 from tests.e2e.harness import ADMIN_ID, bot_settings, load_business, running_bot
+from tests.e2e.notify_harness import queue_drained
 from tests.fakes.google import Account, FakeGoogle
 from tests.fakes.telegram import FakeTelegram, FakeUser
 
@@ -67,8 +68,9 @@ async def test_a_replayed_refusal_tells_the_staff_member_once(
 
     first = await visit(denied_url)
     assert first.status == 400 and "declined" in first.page
-    # The bot messages Telegram before it answers the browser, so each page is the end of it.
+    # The bot queues its message before it answers the browser; the queue then sends it.
     await _replay(denied_url)
+    await queue_drained(gbot)
 
     told = _messages_to(tg, staff, before)
     assert len(told) == 1 and "declined" in told[0], told
@@ -90,6 +92,7 @@ async def test_a_replayed_expired_state_tells_the_staff_member_once(
     first = await visit(callback_url)
     assert first.status == 400 and "expired" in first.page
     await _replay(callback_url)
+    await queue_drained(gbot)
 
     told = _messages_to(tg, staff, before)
     assert len(told) == 1 and "expired" in told[0], told
@@ -106,6 +109,7 @@ async def test_a_replayed_success_sends_nothing_more(
     first = await visit(callback_url)
     assert first.status == 200 and "Connected as anna@example.com" in first.page
     await _replay(callback_url)
+    await queue_drained(gbot)
 
     told = _messages_to(tg, staff, before)
     assert len(told) == 1 and "connected as <b>anna@example.com</b>" in told[0], told
