@@ -12,7 +12,7 @@ is done: the queue does not keep what it said.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -228,20 +228,28 @@ class NotificationRepository:
             return max(expired.rowcount, 0) + max(blocked.rowcount, 0)
 
     async def claim(
-        self, *, changes: bool, now: datetime, lease_seconds: int, limit: int
+        self,
+        *,
+        changes: bool,
+        now: datetime,
+        lease_seconds: int,
+        limit: int,
+        busy: Collection[int] = (),
     ) -> list[Notification]:
         """Lease up to `limit` due rows (changes to expand, or messages to send), prompt rows
-        first, then by due time."""
+        first, then by due time; never the `busy` ones (this process is still sending them,
+        whatever their lease says)."""
         stamp = to_epoch(now)
         until = stamp + lease_seconds
         kind = "kind = 'change'" if changes else "kind <> 'change'"
+        skip = f"AND id NOT IN ({','.join('?' * len(busy))}) " if busy else ""
         async with self._db.transaction() as tx:
             rows = list(
                 await tx.execute_fetchall(
                     f"SELECT {_COLUMNS} FROM notifications WHERE {_OPEN} AND {kind} "
-                    "AND due_at <= ? AND COALESCE(claimed_until, 0) <= ? "
+                    f"AND due_at <= ? AND COALESCE(claimed_until, 0) <= ? {skip}"
                     "ORDER BY priority, due_at, id LIMIT ?",
-                    (stamp, stamp, limit),
+                    (stamp, stamp, *busy, limit),
                 )
             )
             await tx.executemany(

@@ -31,22 +31,28 @@ class Budget:
         self._origin = now()
         self._taken: set[int] = set()
         self._lowest = 0  # no slot below this index is free any more
-        self._chat_next: dict[int, float] = {}
+        self._chat_next: dict[int, float] = {}  # each chat's next allowed send
+        self._chat_ready: dict[int, float] = {}  # ... as it was before its last reservation
         self.paused_until = 0.0
 
     def _index(self, moment: float) -> int:
         return max(0, math.ceil((moment - self._origin) / self._step - 1e-9))
 
-    def reserve(self, chat_id: int) -> float:
-        """The earliest free slot for this chat, taken; returns its time."""
+    def reserve(self, chat_id: int, *, again: bool = False) -> float:
+        """The earliest free slot for this chat, taken; returns its time. `again`: instead of
+        the chat's last slot, which passed unused (its send woke too late)."""
         now = self._now()
-        earliest = max(now, self.paused_until, self._chat_next.get(chat_id, 0.0))
+        if not again:
+            self._chat_ready[chat_id] = self._chat_next.get(chat_id, 0.0)
+        ready = self._chat_ready.get(chat_id, 0.0)
+        earliest = max(now, self.paused_until, ready)
         current = self._index(now)
         if current > self._lowest:
             self._taken = {i for i in self._taken if i >= current}
             self._lowest = current
             for chat in [c for c, t in self._chat_next.items() if t < now]:
                 del self._chat_next[chat]
+                self._chat_ready.pop(chat, None)
         index = self._index(earliest)
         while index in self._taken:
             index += 1
@@ -54,6 +60,11 @@ class Budget:
         moment = self._origin + index * self._step
         self._chat_next[chat_id] = moment + self._chat_interval
         return moment
+
+    @property
+    def step(self) -> float:
+        """Seconds between two slots."""
+        return self._step
 
     def horizon(self) -> float:
         """The time of the latest slot taken (now if none is ahead)."""
@@ -66,6 +77,7 @@ class Budget:
         self.paused_until = max(self.paused_until, until)
         if chat_id is not None:
             self._chat_next[chat_id] = max(self._chat_next.get(chat_id, 0.0), until)
+            self._chat_ready[chat_id] = max(self._chat_ready.get(chat_id, 0.0), until)
 
     def paused(self) -> bool:
         """Whether a 429's wait is still running."""

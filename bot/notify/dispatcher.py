@@ -51,6 +51,7 @@ LEASE_SECONDS = 120
 MAX_ATTEMPTS = 8
 AGENDA_PLAN_EVERY = 60.0  # seconds between agenda planning runs
 LOOKAHEAD = 1.0  # claim the next batch this long before the current one's last slot
+MAX_LATE = 5  # a send woken late takes a later slot at most this many times
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,11 +185,11 @@ class Dispatcher:
                 now=self._clock.now(),
                 lease_seconds=LEASE_SECONDS,
                 limit=self._batch,
+                busy=list(self._sending),
             )
-            fresh = [r for r in rows if r.id not in self._sending]
-            if not fresh:
+            if not rows:
                 return
-            for row in fresh:
+            for row in rows:
                 self._sending[row.id] = asyncio.create_task(self._deliver(row))
             # Claim the next batch shortly before this one's slots run out.
             await self._until(self._budget.horizon() - LOOKAHEAD)
@@ -249,11 +250,17 @@ class Dispatcher:
         """Send at the budget's time; a 429 pauses the budget and (for the first call of a row)
         gives up with None, otherwise the call waits and is tried again."""
         loop = asyncio.get_running_loop()
+        late = 0
         while True:
-            moment = self._budget.reserve(chat_id)
+            moment = self._budget.reserve(chat_id, again=late > 0)
             await self._until(moment)
             if self._stopping and first:
                 return None
+            if loop.time() - moment > self._budget.step and late < MAX_LATE:
+                # Woken late (the event loop was busy): sending now would bunch up with the
+                # sends after it, so it takes the next free slot instead.
+                late += 1
+                continue
             if self._budget.paused():
                 if first or self._stopping:
                     return None

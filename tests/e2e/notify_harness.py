@@ -98,5 +98,11 @@ async def queue_drained(bot: BotRuntime, *, timeout: float = 30.0) -> None:  # n
     deadline = loop.time() + timeout
     while await bot.services.notifications.due_open(now=bot.services.clock.now()):
         if loop.time() > deadline:
-            raise AssertionError("the notification queue did not drain")
+            rows = await bot.services.db.reader.execute_fetchall(
+                "SELECT dedupe_key, chat_id, due_at, attempts, claimed_until FROM notifications "
+                "WHERE sent_at IS NULL AND dropped_at IS NULL"
+            )
+            raise AssertionError(
+                f"the notification queue did not drain: {[tuple(r) for r in rows]}"
+            )
         await asyncio.sleep(0.05)

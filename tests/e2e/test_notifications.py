@@ -261,7 +261,7 @@ async def test_a_batch_survives_a_429_storm_a_restart_and_blocked_users(
     429s, a stop in the middle, two customers who blocked the bot. Every other customer gets
     their reminder exactly once; a blocked one who writes again gets the next one."""
     await load_business(db_path, SALON)
-    tg.flood_limit(per_chat_per_second=1, global_per_second=10)
+    tg.telegram_limits(global_per_second=10)
     customers = [tg.user(9100 + i, first_name=f"C{i}") for i in range(40)]
     for customer in customers:
         customer.started = True

@@ -309,9 +309,23 @@ class FakeTelegram(SimulatedUsers):
     def flood_limit(
         self, per_chat_per_second: float | None = None, *, global_per_second: float | None = None
     ) -> None:
-        """Answer 429 like Telegram when messages to one chat / overall exceed these rates."""
+        """Answer 429 like Telegram when messages to one chat / overall exceed these rates.
+
+        Counted over the last second of messages and edits Telegram accepted; the refusal is a
+        429 whose `parameters.retry_after` says when the window has room again
+        (https://core.telegram.org/bots/api#responseparameters)."""
         self._flood_chat = per_chat_per_second
         self._flood_global = global_per_second
+
+    def telegram_limits(
+        self, per_chat_per_second: float = 1, *, global_per_second: float = 30
+    ) -> None:
+        """Telegram's published limits: about one message a second in one chat and about 30 a
+        second overall for bulk notifications
+        (https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this).
+        A user who blocked the bot (`block`) gets 403 "Forbidden: bot was blocked by the user"
+        whatever the limits."""
+        self.flood_limit(per_chat_per_second, global_per_second=global_per_second)
 
     def _check_flood(self, chat_id: int) -> None:
         now = time.monotonic()

@@ -133,6 +133,20 @@ async def test_flood_limit_answers_429_per_chat(tg: FakeTelegram, bot: Bot) -> N
         await bot.send_message(ann.id, "three")
 
 
+async def test_flood_limit_answers_429_overall_with_retry_after(tg: FakeTelegram, bot: Bot) -> None:
+    users = [tg.user(1100 + i) for i in range(4)]
+    for user in users:
+        await tg.send_text(user, "hi")
+    tg.telegram_limits(global_per_second=3)
+    for user in users[:3]:
+        await bot.send_message(user.id, "bulk")
+    with pytest.raises(RetryAfter) as caught:
+        await bot.send_message(users[3].id, "one too many")
+    assert seconds(caught.value.retry_after) == 1
+    refused = tg.calls("sendMessage")[-1]
+    assert (refused.error_code, refused.chat_id) == (429, users[3].id)
+
+
 async def test_get_updates_offsets_confirm_and_forget(tg: FakeTelegram, bot: Bot) -> None:
     ann, bob = tg.user(1001), tg.user(1002, first_name="Bob")
     await tg.send_text(ann, "/start svc_3")

@@ -62,3 +62,13 @@ def test_slots_in_the_past_are_forgotten() -> None:
     time.now += 60
     assert budget.reserve(1) == pytest.approx(time.now)
     assert len(budget._taken) == 1
+
+
+def test_a_slot_taken_again_after_waking_late_does_not_cost_the_chat_a_second() -> None:
+    time = Time()
+    budget = Budget(per_second=10, chat_interval=1.0, now=time)
+    first = budget.reserve(7)
+    time.now = first + 0.5  # woke far too late to use it
+    again = budget.reserve(7, again=True)
+    assert again == pytest.approx(time.now)  # not a second after the missed slot
+    assert budget.reserve(7) == pytest.approx(again + 1.0)
