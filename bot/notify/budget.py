@@ -6,8 +6,8 @@ notifications; beyond that the API answers 429 with `retry_after`
 (https://core.telegram.org/bots/api#responseparameters). Sends are placed on a grid of
 `1 / per_second` seconds (so any one-second window holds at most `per_second + 1` of them),
 each chat at least `chat_interval` after its previous one. A message for a chat that must
-wait takes a later grid slot without holding back the other chats. A 429 pauses everything
-for `retry_after`. Replies never pass through here: they go out at once on the bot's own
+wait takes a later grid slot without holding back the other chats. A 429 holds back its chat
+for `retry_after`, and everything when 429s come in a row. Replies never pass through here: they go out at once on the bot's own
 connection.
 """
 
@@ -34,6 +34,7 @@ class Budget:
         self._chat_next: dict[int, float] = {}  # each chat's next allowed send
         self._chat_ready: dict[int, float] = {}  # ... as it was before its last reservation
         self.paused_until = 0.0
+        self._last_refusal = -math.inf
 
     def _index(self, moment: float) -> int:
         return max(0, math.ceil((moment - self._origin) / self._step - 1e-9))
@@ -72,9 +73,15 @@ class Budget:
         return max(self._now(), self._origin + latest * self._step)
 
     def pause(self, seconds: float, chat_id: int | None = None) -> None:
-        """Telegram asked to wait (429): nothing goes out before `seconds` from now."""
-        until = self._now() + seconds
-        self.paused_until = max(self.paused_until, until)
+        """Telegram asked to wait (429). The chat waits `seconds`; so does everything else if
+        another 429 came within the last `seconds` (a storm, or the overall limit), while a
+        lone 429 (one chat's limit, or a send that arrived in a crowded second) only holds
+        back its own chat."""
+        now = self._now()
+        until = now + seconds
+        if chat_id is None or now - self._last_refusal < seconds:
+            self.paused_until = max(self.paused_until, until)
+        self._last_refusal = now
         if chat_id is not None:
             self._chat_next[chat_id] = max(self._chat_next.get(chat_id, 0.0), until)
             self._chat_ready[chat_id] = max(self._chat_ready.get(chat_id, 0.0), until)

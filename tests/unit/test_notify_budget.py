@@ -42,11 +42,16 @@ def test_one_chat_gets_one_send_a_second_without_holding_back_others() -> None:
     assert len(set([first, second, *others])) == 11
 
 
-def test_a_429_pauses_every_send() -> None:
+def test_a_lone_429_holds_back_its_chat_and_a_second_one_everything() -> None:
     time = Time()
     budget = Budget(per_second=30, chat_interval=1.0, now=time)
     budget.reserve(1)
     budget.pause(3.0, chat_id=1)
+    assert not budget.paused()
+    assert budget.reserve(1) >= time.now + 3.0
+    assert budget.reserve(2) < time.now + 0.1  # other chats go on
+    time.now += 0.5
+    budget.pause(3.0, chat_id=2)  # another within 3 s: everything waits
     assert budget.paused()
     assert budget.reserve(2) >= time.now + 3.0
     assert budget.reserve(1) >= time.now + 3.0
