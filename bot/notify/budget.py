@@ -7,8 +7,8 @@ notifications; beyond that the API answers 429 with `retry_after`
 `1 / per_second` seconds (so any one-second window holds at most `per_second + 1` of them),
 each chat at least `chat_interval` after its previous one. A message for a chat that must
 wait takes a later grid slot without holding back the other chats. A 429 holds back its chat
-for `retry_after`, and everything when 429s come in a row. Replies never pass through here: they go out at once on the bot's own
-connection.
+for `retry_after`, and everything when 429s come in a row. Replies never pass through here:
+they go out at once on the bot's own connection.
 """
 
 from __future__ import annotations
