@@ -9,7 +9,8 @@ rendered just before it is sent, in the recipient's language (the `Renderer` por
 implemented in `handlers/`), and sent at the time the `Budget` gives it. Outcomes:
 
 - sent: marked sent, never sent again;
-- 429: everything waits `retry_after`, the row goes back to the queue unchanged;
+- 429: the chat (and, for 429s in a row, everything) waits `retry_after`; the row goes back
+  to the queue unchanged;
 - 403: the chat is marked blocked and its rows are dropped (until the user writes again);
 - 400: dropped with Telegram's reason; network trouble or 5xx: retried with backoff, dropped
   after `MAX_ATTEMPTS`.
