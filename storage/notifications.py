@@ -211,6 +211,14 @@ class NotificationRepository:
         """Drop open rows past their expiry, and due rows for chats that blocked the bot (later
         ones wait: the user may write again before they are due)."""
         stamp = to_epoch(now)
+        stale = await self._db.reader.execute_fetchall(
+            f"SELECT 1 FROM notifications WHERE {_OPEN} AND ((expires_at IS NOT NULL "
+            "AND expires_at <= ?) OR (kind <> 'change' AND due_at <= ? "
+            "AND chat_id IN (SELECT chat_id FROM blocked_chats))) LIMIT 1",
+            (stamp, stamp),
+        )
+        if not list(stale):
+            return 0
         async with self._db.transaction() as tx:
             expired = await tx.execute(
                 "UPDATE notifications SET dropped_at = ?, drop_reason = 'expired', "
@@ -243,6 +251,15 @@ class NotificationRepository:
         until = stamp + lease_seconds
         kind = "kind = 'change'" if changes else "kind <> 'change'"
         skip = f"AND id NOT IN ({','.join('?' * len(busy))}) " if busy else ""
+        where = (
+            f"WHERE {_OPEN} AND {kind} AND due_at <= ? AND COALESCE(claimed_until, 0) <= ? {skip}"
+        )
+        # Most ticks find nothing: look on the reader first, without taking the write lock.
+        found = await self._db.reader.execute_fetchall(
+            f"SELECT 1 FROM notifications {where} LIMIT 1", (stamp, stamp, *busy)
+        )
+        if not list(found):
+            return []
         async with self._db.transaction() as tx:
             rows = list(
                 await tx.execute_fetchall(
