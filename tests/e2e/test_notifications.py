@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -313,3 +313,35 @@ async def test_a_batch_survives_a_429_storm_a_restart_and_blocked_users(
         await tg.next_message(
             blocked[0], since=mark, predicate=lambda m: REMINDER in m.get("text", ""), timeout=WAIT
         )
+
+
+def _last_sunday(year: int, month: int) -> date:
+    day = date(year, month + 1, 1) - timedelta(days=1)
+    return day - timedelta(days=(day.weekday() + 1) % 7)
+
+
+@pytest.mark.parametrize("month", [3, 10], ids=["spring forward", "fall back"])
+async def test_the_daily_agenda_stays_at_eight_local_on_dst_days(
+    tg: FakeTelegram, db_path: Path, month: int
+) -> None:
+    # Europe/Helsinki changes its clocks on the last Sunday of March and of October.
+    change = _last_sunday(MONDAY.year + 1, month)
+    clock = ManualClock(helsinki(change - timedelta(days=1), 12))
+    await load_business(db_path, SALON)
+    anna_id = await link_staff(db_path, "Anna", ANNA_CHAT, clock)
+    anna = tg.user(ANNA_CHAT, first_name="Anna")
+    async with running_bot(_settings(tg, db_path), clock) as bot:
+        await say(tg, anna, "/help")
+        assert bot.services is not None
+        key = f"agenda:{anna_id}:{change.isoformat()}"
+        await _state(bot, key, "open")
+        mark = tg.mark()
+        clock.set(helsinki(change, 7, 59))
+        await _quiet(tg, anna.id, "Good morning", mark)
+        clock.set(helsinki(change, 8))
+        await tg.next_message(
+            anna, since=mark, predicate=lambda m: "Good morning" in m.get("text", ""), timeout=WAIT
+        )
+        # 08:00 local is another UTC hour than the day before: the wall clock was kept.
+        before = helsinki(change - timedelta(days=1), 8)
+        assert helsinki(change, 8) - before != timedelta(days=1)
