@@ -243,30 +243,37 @@ class NotificationRepository:
         lease_seconds: int,
         limit: int,
         busy: Collection[int] = (),
+        busy_chats: Collection[int] = (),
     ) -> list[Notification]:
         """Lease up to `limit` due rows (changes to expand, or messages to send), prompt rows
-        first, then by due time; never the `busy` ones (this process is still sending them,
-        whatever their lease says)."""
+        first, then by due time, at most one per chat; never the `busy` ones (this process is
+        still sending them, whatever their lease says) nor rows for the `busy_chats` (a chat
+        gets its next message after the one under way)."""
         stamp = to_epoch(now)
         until = stamp + lease_seconds
         kind = "kind = 'change'" if changes else "kind <> 'change'"
         skip = f"AND id NOT IN ({','.join('?' * len(busy))}) " if busy else ""
+        if busy_chats:
+            skip += f"AND chat_id NOT IN ({','.join('?' * len(busy_chats))}) "
         where = (
             f"WHERE {_OPEN} AND {kind} AND due_at <= ? AND COALESCE(claimed_until, 0) <= ? {skip}"
         )
+        values = (stamp, stamp, *busy, *busy_chats)
         # Most ticks find nothing: look on the reader first, without taking the write lock.
         found = await self._db.reader.execute_fetchall(
-            f"SELECT 1 FROM notifications {where} LIMIT 1", (stamp, stamp, *busy)
+            f"SELECT 1 FROM notifications {where} LIMIT 1", values
         )
         if not list(found):
             return []
         async with self._db.transaction() as tx:
+            # The first due row of each chat (a change row has no chat: each stands alone).
             rows = list(
                 await tx.execute_fetchall(
-                    f"SELECT {_COLUMNS} FROM notifications WHERE {_OPEN} AND {kind} "
-                    f"AND due_at <= ? AND COALESCE(claimed_until, 0) <= ? {skip}"
+                    f"SELECT {_COLUMNS} FROM (SELECT {_COLUMNS}, row_number() OVER ("
+                    "PARTITION BY COALESCE(chat_id, -id) ORDER BY priority, due_at, id) AS nth "
+                    f"FROM notifications {where}) WHERE nth = 1 "
                     "ORDER BY priority, due_at, id LIMIT ?",
-                    (stamp, stamp, *busy, limit),
+                    (*values, limit),
                 )
             )
             await tx.executemany(

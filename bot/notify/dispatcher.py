@@ -120,7 +120,8 @@ class Dispatcher:
         self._batch = max(1, batch)
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._sending: dict[int, asyncio.Task[None]] = {}
+        self._sending: dict[int, asyncio.Task[None]] = {}  # row id -> its send
+        self._chats_sending: dict[int, int] = {}  # chat -> rows under way
         self._stopping = False
         self._last_agenda_plan: float | None = None
         self._agenda_plan_key: tuple[datetime, int] | None = None
@@ -161,7 +162,47 @@ class Dispatcher:
             await self._wake.wait()
 
     async def tick(self) -> None:
-        """One pass: drop stale rows, expand changes, plan agendas, send what is due."""
+        """One pass: send what is due, a batch at a time, preparing the queue before each."""
+        loop = asyncio.get_running_loop()
+        while not self._stopping:
+            if self._budget.paused():
+                await asyncio.sleep(self._budget.paused_until - loop.time())
+                continue
+            await self._prepare()
+            rows = await self._queue.claim(
+                changes=False,
+                now=self._clock.now(),
+                lease_seconds=LEASE_SECONDS,
+                limit=self._batch,
+                busy=list(self._sending),
+                busy_chats=list(self._chats_sending),
+            )
+            if not rows:
+                return
+            for row in rows:
+                self._start(row)
+            # Claim the next batch shortly before this one's slots run out.
+            await self._until(self._budget.horizon() - LOOKAHEAD)
+
+    def _start(self, row: Notification) -> None:
+        chat = row.chat_id or 0
+        self._chats_sending[chat] = self._chats_sending.get(chat, 0) + 1
+
+        def done(_task: object) -> None:
+            self._sending.pop(row.id, None)
+            left = self._chats_sending.get(chat, 1) - 1
+            if left > 0:
+                self._chats_sending[chat] = left
+            else:
+                self._chats_sending.pop(chat, None)
+
+        task = asyncio.create_task(self._deliver(row))
+        self._sending[row.id] = task
+        task.add_done_callback(done)
+
+    async def _prepare(self) -> None:
+        """Drop stale rows, expand booking changes, and plan agendas when it is time (so a
+        change made during a long batch still reaches its staff member at once)."""
         now = self._clock.now()
         await self._queue.drop_stale(now=now)
         await self._planner.expand_changes()
@@ -177,23 +218,6 @@ class Dispatcher:
             self._last_agenda_plan = loop.time()
             self._agenda_plan_key = plan_key
             await self._planner.plan_agendas()
-        while not self._stopping:
-            if self._budget.paused():
-                await asyncio.sleep(self._budget.paused_until - loop.time())
-                continue
-            rows = await self._queue.claim(
-                changes=False,
-                now=self._clock.now(),
-                lease_seconds=LEASE_SECONDS,
-                limit=self._batch,
-                busy=list(self._sending),
-            )
-            if not rows:
-                return
-            for row in rows:
-                self._sending[row.id] = asyncio.create_task(self._deliver(row))
-            # Claim the next batch shortly before this one's slots run out.
-            await self._until(self._budget.horizon() - LOOKAHEAD)
 
     async def _until(self, moment: float) -> None:
         delay = moment - asyncio.get_running_loop().time()
@@ -209,8 +233,6 @@ class Dispatcher:
             log.exception("notification %s failed", row.id)
             with contextlib.suppress(Exception):
                 await self._queue.retry(row, at=self._clock.now() + backoff(row.attempts))
-        finally:
-            self._sending.pop(row.id, None)
 
     async def _deliver_row(self, row: Notification) -> None:
         if row.chat_id is None or row.chat_id in self._blocked:

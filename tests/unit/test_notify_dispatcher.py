@@ -168,3 +168,31 @@ async def test_a_blocked_chat_writing_again_gets_its_later_messages(
     clock.set(later)
     await _run(dispatcher)
     assert await queue.state("later") == "sent"
+
+
+async def test_many_messages_for_one_chat_never_hold_back_the_others(
+    salon_db: Database, clock: ManualClock
+) -> None:
+    sender = Script({})
+    dispatcher, queue, _ = await _dispatcher(salon_db, clock, sender)
+    now = clock.now()
+    alerts = [
+        NewNotification(dedupe_key=f"a{i}", kind="notice", chat_id=9, priority=0, due=now)
+        for i in range(60)
+    ]
+    others = [
+        NewNotification(dedupe_key=f"o{c}", kind="notice", chat_id=c, priority=0, due=now)
+        for c in (10, 11, 12)
+    ]
+    await queue.add([*alerts, *others], now=now)
+    # One row per chat per claim: the 60 for chat 9 do not fill the batch of 50.
+    claimed = await queue.claim(changes=False, now=now, lease_seconds=30, limit=50)
+    assert sorted(r.chat_id or 0 for r in claimed) == [9, 10, 11, 12]
+    for row in claimed:
+        await queue.release(row)
+    await _run(dispatcher)
+    assert sorted(sender.sent) == [9, 10, 11, 12]  # the others went at once
+    for _ in range(59):
+        await _run(dispatcher)
+    assert sender.sent.count(9) == 60
+    assert (await queue.counts()).sent == 63
