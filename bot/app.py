@@ -29,6 +29,8 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes, Defaults
 
+from bot.admin.config import ConfigService
+from bot.admin.roles import Roles
 from bot.booking import BookingService, ExternalBusy
 from bot.business import BusinessSettings
 from bot.clock import Clock
@@ -57,9 +59,12 @@ from bot.telegram_http import AiohttpRequest
 from bot.web import TelegramWebhook, WebServer
 from handlers import notices as notice_texts
 from handlers.context import SERVICES_KEY, BotApplication, BotContext
+from handlers.menus import CommandMenus
 from handlers.notify_texts import QueueRenderer
 from handlers.registry import register_handlers
 from handlers.webhook import early_answer
+from storage.admins import AdminRepository
+from storage.audit import AuditRepository
 from storage.bookings import BookingRepository
 from storage.catalog import CatalogRepository
 from storage.customers import CustomerRepository
@@ -179,6 +184,16 @@ def build_services(
         on_calendars_changed=busy_time.invalidate,
     )
     notifications = NotificationRepository(db)
+    roles = Roles(
+        environment_admins=settings.admin_ids,
+        admins=AdminRepository(db),
+        catalog=catalog,
+        audit=AuditRepository(db),
+        clock=clock,
+    )
+    config = ConfigService(
+        db=db, booking=booking, clock=clock, default_timezone=settings.business_timezone
+    )
     return Services(
         settings=settings,
         clock=clock,
@@ -190,6 +205,8 @@ def build_services(
         languages=LanguageRepository(db),
         notifications=notifications,
         blocked_chats=BlockedChats(notifications, clock),
+        config=config,
+        roles=roles,
     )
 
 
@@ -368,6 +385,7 @@ def runtime_parts(
         Hooks("google accounts", stop=services.google_accounts.close),
         Hooks("google busy", stop=services.busy_time.close),
         TelegramApplication(app, outbound),
+        CommandMenus(app.bot, services),
         web,
         TelegramUpdates(app, services.settings, webhook),
         outbox,

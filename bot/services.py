@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.admin.config import ConfigService
+from bot.admin.roles import Roles
 from bot.booking import BookingService
 from bot.clock import Clock
 from bot.config import Settings
@@ -30,3 +32,5 @@ class Services:
     languages: LanguageRepository  # each user's language (handlers/language.py picks it)
     notifications: NotificationRepository  # the queue of messages that are not replies
     blocked_chats: BlockedChats  # users who blocked the bot (skipped until they write)
+    config: ConfigService  # the configuration changed in chat (/settings), exported as TOML
+    roles: Roles  # admins (ADMIN_IDS and added in chat), staff, customers

@@ -274,7 +274,12 @@ def _cross_checks(setup: SetupFile) -> list[str]:
 
 def read_setup_file(path: Path) -> SetupFile:
     """Parse and validate a setup file, raising SetupFileError with a readable message."""
-    raw = _read_toml(path)
+    return validate_setup(_read_toml(path), source=str(path))
+
+
+def validate_setup(raw: Mapping[str, Any], *, source: str) -> SetupFile:
+    """Validate a setup document (the TOML's tables as a dict); SetupFileError names each
+    problem by the item's id. Used by the file loader and by the settings made in chat."""
     try:
         setup = SetupFile.model_validate(raw)
     except ValidationError as err:
@@ -282,12 +287,12 @@ def read_setup_file(path: Path) -> SetupFile:
             f"  {_where(e['loc'], raw)}: {e['msg'].removeprefix('Value error, ')}"
             for e in err.errors()
         ]
-        raise SetupFileError(f"{path}: invalid setup file:\n" + "\n".join(lines)) from err
+        raise SetupFileError(f"{source}: invalid setup file:\n" + "\n".join(lines)) from err
     except RecursionError as err:
-        raise SetupFileError(f"{path}: invalid setup file: nested too deeply") from err
+        raise SetupFileError(f"{source}: invalid setup file: nested too deeply") from err
     problems = _cross_checks(setup)
     if problems:
-        raise SetupFileError(f"{path}: invalid setup file:\n" + "\n".join(problems))
+        raise SetupFileError(f"{source}: invalid setup file:\n" + "\n".join(problems))
     return setup
 
 

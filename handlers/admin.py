@@ -1,4 +1,4 @@
-"""Admin commands (only for ADMIN_IDS, only in private chats): /invite <staff name>, /links.
+"""Admin commands (only for admins, only in private chats): /invite <staff name>, /links.
 
 Replies stay within Telegram's 4096 characters whatever the names: names are shortened, and
 /links sends as many messages as its list needs.
@@ -13,26 +13,25 @@ from telegram.ext import CommandHandler, filters
 
 from bot.staff_link import Refused
 from handlers.booking import SERVICE_PAYLOAD
-from handlers.common import send
+from handlers.common import send, unknown_command
 from handlers.context import BotContext
 from handlers.limits import MAX_MESSAGE, shorten, visible_len
 from handlers.notices import refusal_text
 
-NOT_ADMIN = "This command is only for the bot's admins."
 NAME_LIMIT = 100
 STAFF_LISTED = 50
 
 
-def is_admin(update: Update, context: BotContext) -> bool:
-    """Whether the sender is listed in ADMIN_IDS."""
+async def is_admin(update: Update, context: BotContext) -> bool:
+    """Whether the sender is an admin (ADMIN_IDS, or added in chat)."""
     user = update.effective_user
-    return user is not None and user.id in context.services.settings.admin_ids
+    return user is not None and await context.services.roles.is_admin(user.id)
 
 
 async def invite(update: Update, context: BotContext) -> None:
     """/invite <staff name>: a single-use link that binds a staff member's Telegram account."""
-    if not is_admin(update, context):
-        await send(update, context, NOT_ADMIN)
+    if not await is_admin(update, context):
+        await unknown_command(update, context)  # nothing shows that the command exists
         return
     query = " ".join(context.args or []).strip()
     links = context.services.staff_link
@@ -65,8 +64,8 @@ async def invite(update: Update, context: BotContext) -> None:
 
 async def links(update: Update, context: BotContext) -> None:
     """/links: a link per service that opens it straight away, to share or put on a website."""
-    if not is_admin(update, context):
-        await send(update, context, NOT_ADMIN)
+    if not await is_admin(update, context):
+        await unknown_command(update, context)  # nothing shows that the command exists
         return
     services = await context.services.booking.active_services()
     if not services:

@@ -28,6 +28,7 @@ from handlers.agenda import agenda_handlers, unblock_handler
 from handlers.context import BotApplication
 from handlers.errors import on_error
 from handlers.my_bookings import my_bookings_handlers
+from handlers.settings.conversation import settings_conversation
 from handlers.staff import invite_link_handler, staff_handlers
 
 NOT_PRIVATE = ~filters.ChatType.PRIVATE
@@ -35,7 +36,7 @@ NOT_PRIVATE = ~filters.ChatType.PRIVATE
 
 def conversations(app: BotApplication) -> list[BaseHandler[Any, Any, Any]]:
     """The conversation handlers, in priority order."""
-    return [booking.booking_conversation(app.user_data)]
+    return [booking.booking_conversation(app.user_data), settings_conversation(app.user_data)]
 
 
 def register_handlers(app: BotApplication) -> None:

@@ -18,18 +18,16 @@ from bot.google.errors import GoogleError, InsufficientScope, Retryable
 from bot.google_accounts import GoogleNotConfigured, NotConnected
 from bot.staff_link import INVITE_PREFIX, WRITABLE_ROLES, Linked, Refused, StaffLinkService
 from handlers import callbacks as cb
-from handlers.common import answer, send, show
+from handlers.common import answer, send, show, unknown_command
 from handlers.context import BotContext
 from handlers.keyboards import button
+from handlers.menus import publish_menu
 from handlers.notices import refusal_text
 from storage.records import StaffRecord
 
 NOT_CONFIGURED = (
     "The admin has not set up Google Calendar for this bot yet (GOOGLE_CLIENT_ID is missing), "
     "so there is nothing to connect. Bookings still work without it."
-)
-NOT_STAFF = (
-    "This command is for staff members. If you work here, ask the admin for your invite link."
 )
 
 
@@ -54,7 +52,7 @@ async def _staff_or_refuse(update: Update, context: BotContext) -> StaffRecord |
     user = update.effective_user
     staff = await _links(context).staff_of(user.id) if user is not None else None
     if staff is None:
-        await send(update, context, NOT_STAFF)
+        await unknown_command(update, context)  # nothing shows that the command exists
     return staff
 
 
@@ -90,6 +88,7 @@ async def start_invite(update: Update, context: BotContext) -> None:
         await send(update, context, escape(refusal_text(result)))
         return
     assert isinstance(result, Linked)
+    await publish_menu(context.bot, context.services, user.id)  # the staff menu from now on
     await _offer_consent(
         update,
         context,
@@ -139,7 +138,7 @@ async def calendars(update: Update, context: BotContext) -> None:
     links = _links(context)
     staff = await links.staff_of(user.id)
     if staff is None:
-        await send(update, context, NOT_STAFF)
+        await unknown_command(update, context)
         return
     if not links.google_enabled:
         await send(update, context, NOT_CONFIGURED)

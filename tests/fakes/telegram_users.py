@@ -100,6 +100,20 @@ class SimulatedUsers:
             content["entities"] = entities
         return self._incoming(user, content, chat)
 
+    async def send_forwarded(
+        self, user: UserRef, original_sender: UserRef | None, text: str = "Hello"
+    ) -> JSON:
+        """The user forwards a text message written by `original_sender`; None forwards one
+        whose sender hides their account (https://core.telegram.org/bots/api#messageorigin:
+        `user`, or `hidden_user` with only a name)."""
+        origin: JSON
+        if original_sender is None:
+            origin = {"type": "hidden_user", "date": int(self.clock()), "sender_user_name": "X"}
+        else:
+            sender = self._user(original_sender)
+            origin = {"type": "user", "date": int(self.clock()), "sender_user": sender.as_dict()}
+        return self._incoming(user, {"text": text, "forward_origin": origin})
+
     async def send_contact(
         self,
         user: UserRef,

@@ -1,0 +1,86 @@
+"""Telegram's command menu per role (https://core.telegram.org/bots/api#setmycommands).
+
+Customers see the default menu (scope `default`); staff and admins get their own menu in
+their private chat (`BotCommandScopeChat`), in their language. It is published for everyone
+with a role when the bot starts, and again for one person whenever their role changes (staff
+linked or deactivated, admin added or removed), so it is right even for someone who has not
+written since. Someone who loses every role gets the chat menu deleted, which shows the
+default (customers') menu again.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Bot, BotCommand, BotCommandScopeChat
+from telegram.error import TelegramError
+
+from bot.admin.roles import Role
+from bot.services import Services
+from handlers.i18n import N_, Texts
+from handlers.language import texts_for_chat
+
+log = logging.getLogger(__name__)
+
+CUSTOMER = (
+    ("start", N_("Book an appointment")),
+    ("mybookings", N_("See, cancel or reschedule your bookings")),
+    ("cancel", N_("Stop what we are doing")),
+    ("help", N_("What I can do")),
+)
+STAFF = (
+    ("hours", N_("Your weekly hours")),
+    ("dayoff", N_("Take a day off")),
+    ("calendars", N_("Where bookings go, which calendars block your time")),
+    ("connect", N_("Sign in with Google")),
+    ("disconnect", N_("Sign out from Google")),
+)
+ADMIN = (
+    ("settings", N_("Run the business: services, staff, hours, admins")),
+    ("invite", N_("An invite link for a staff member")),
+    ("links", N_("A link to each service")),
+)
+
+
+def commands_for(t: Texts, role: Role, *, is_staff: bool) -> list[BotCommand]:
+    """The menu of a role (an admin who is also staff gets both)."""
+    entries = list(CUSTOMER)
+    if is_staff:
+        entries += STAFF
+    if role is Role.ADMIN:
+        entries += ADMIN
+    return [BotCommand(name, t._(description)) for name, description in entries]
+
+
+async def publish_menu(bot: Bot, services: Services, user_id: int) -> None:
+    """Set (or reset) one person's command menu for their role now; Telegram refusing (a
+    user who never started the bot) is logged, not raised."""
+    roles = services.roles
+    role = await roles.role(user_id)
+    scope = BotCommandScopeChat(user_id)
+    try:
+        if role is Role.CUSTOMER:
+            await bot.delete_my_commands(scope=scope)
+            return
+        t = await texts_for_chat(services, user_id)
+        is_staff = await roles.staff_member(user_id) is not None
+        await bot.set_my_commands(commands_for(t, role, is_staff=is_staff), scope=scope)
+    except TelegramError as err:
+        log.info("could not set a command menu: %s", err)
+
+
+class CommandMenus:
+    """Runtime part: publishes the menus of everyone with a role at start."""
+
+    name = "command menus"
+
+    def __init__(self, bot: Bot, services: Services) -> None:
+        self._bot = bot
+        self._services = services
+
+    async def start(self) -> None:
+        for user_id in await self._services.roles.with_roles():
+            await publish_menu(self._bot, self._services, user_id)
+
+    async def stop(self) -> None:
+        return None

@@ -1,0 +1,162 @@
+"""/settings end to end: business values with their validation errors, a change seen by the
+next customer at once, the audit log, a question surviving a restart, and settings and a
+booking side by side."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.app import BotRuntime
+from bot.clock import ManualClock
+from tests.e2e.flows import WAIT, reach_step, say, tap
+from tests.e2e.harness import ADMIN_ID, bot_settings, button_data, buttons, running_bot
+from tests.fakes.telegram import FakeTelegram, FakeUser
+
+JSON = dict[str, object]
+
+
+async def open_business(tg: FakeTelegram, admin: FakeUser) -> dict[str, object]:
+    """/settings, then Business."""
+    menu = await say(tg, admin, "/settings")
+    assert "Settings of Test Salon" in str(menu["text"])
+    return await tap(tg, admin, menu, "🏢 Business")
+
+
+async def test_time_zone_near_miss_is_refused_with_a_suggestion(
+    tg: FakeTelegram, bot: BotRuntime
+) -> None:
+    admin = tg.user(ADMIN_ID, first_name="Ada")
+    business = await open_business(tg, admin)
+    assert "Time zone: Europe/Helsinki" in str(business["text"])
+    assert "« Back" in buttons(business) and "✖ Close" in buttons(business)
+    question = await tap(tg, admin, business, "Time zone")
+    assert "Example: Europe/Helsinki" in str(question["text"])
+    refused = await say(tg, admin, "Helsinky")
+    assert "“Helsinky” is not a time zone I know. Did you mean Europe/Helsinki?" in str(
+        refused["text"]
+    )
+    assert "Please try again" in str(refused["text"])
+    saved = await say(tg, admin, "europe/berlin")
+    assert "✅ Saved." in str(saved["text"])
+    assert "Time zone: Europe/Berlin" in str(saved["text"])
+    assert bot.services is not None
+    assert (await bot.services.booking.business()).timezone == "Europe/Berlin"
+
+
+async def test_every_business_value_is_validated_and_kept_on_the_step(
+    tg: FakeTelegram, bot: BotRuntime
+) -> None:
+    admin = tg.user(ADMIN_ID, first_name="Ada")
+    business = await open_business(tg, admin)
+    cases = [
+        ("Slot step", ["2m", "soon"], "1h", "Slot step: 1 h"),
+        ("Notice", ["3d 7x"], "1h30", "Minimum notice: 1 h 30 min"),
+        ("Horizon", ["0", "many"], "60", "Booking horizon: 60 days"),
+        ("Cutoff", ["forever"], "90m", "Cancel or move until: 1 h 30 min before"),
+        ("Bookings per customer", ["101"], "3", "at most 3"),
+        ("Default language", ["klingon-xx"], "es", "Default language: es"),
+        ("Address", [""], "Harbour road 2", "Address: Harbour road 2"),
+    ]
+    screen: dict[str, object] = business
+    for label, wrong, right, shown in cases:
+        await tap(tg, admin, screen, label)
+        for text in wrong:
+            if not text:
+                continue
+            refused = await say(tg, admin, text)
+            assert "Please try again" in str(refused["text"]), (label, text, refused["text"])
+        screen = await say(tg, admin, right)
+        assert "✅ Saved." in str(screen["text"]), (label, screen["text"])
+        assert shown in str(screen["text"]), (label, screen["text"])
+    # A value valid alone but not with the others: notice longer than the horizon.
+    await tap(tg, admin, screen, "Notice")
+    refused = await say(tg, admin, "61d")
+    assert "Not saved" in str(refused["text"]) and "horizon" in str(refused["text"])
+    screen = await say(tg, admin, "2h")
+    assert "Minimum notice: 2 h" in str(screen["text"])
+    # Contact fields: off / optional / required buttons.
+    phone = await tap(tg, admin, screen, "Phone")
+    assert "✓ optional" in buttons(phone)
+    screen = await tap(tg, admin, phone, "required")
+    assert "Phone: required" in str(screen["text"])
+
+
+async def test_a_changed_name_reaches_the_next_customer_at_once(
+    tg: FakeTelegram, bot: BotRuntime
+) -> None:
+    admin = tg.user(ADMIN_ID, first_name="Ada")
+    customer = tg.user(7301, first_name="Cy")
+    assert "Test Salon" in str((await say(tg, customer, "/start"))["text"])
+    business = await open_business(tg, admin)
+    await tap(tg, admin, business, "Name")
+    saved = await say(tg, admin, "Salon Nova")
+    assert "Name: Salon Nova" in str(saved["text"])
+    assert "Salon Nova" in str((await say(tg, customer, "/start"))["text"])
+
+
+async def test_changes_are_recorded_and_shown(tg: FakeTelegram, bot: BotRuntime) -> None:
+    admin = tg.user(ADMIN_ID, first_name="Ada")
+    business = await open_business(tg, admin)
+    await tap(tg, admin, business, "Slot step")
+    await say(tg, admin, "45m")
+    menu = await say(tg, admin, "/settings")
+    assert "Last changes:" in str(menu["text"])
+    assert "business.slot_step_minutes → 45" in str(menu["text"])
+    log = await tap(tg, admin, menu, "🕘 Recent changes")
+    assert f"{ADMIN_ID}\nbusiness.slot_step_minutes: 30 → 45" in str(log["text"])
+
+
+async def test_non_admins_get_the_unknown_command_answer(
+    tg: FakeTelegram, bot: BotRuntime
+) -> None:
+    customer = tg.user(7302, first_name="Cy")
+    unknown = await say(tg, customer, "/nosuchcommand")
+    for command in ("/settings", "/hours", "/dayoff 24.12.", "/invite Anna", "/links"):
+        answer = await say(tg, customer, command)
+        assert answer["text"] == unknown["text"], command
+
+
+async def test_settings_mid_booking_and_back(tg: FakeTelegram, bot: BotRuntime) -> None:
+    admin = tg.user(ADMIN_ID, first_name="Ada")
+    name_prompt = await reach_step(tg, admin, "name")
+    assert "What name" in str(name_prompt["text"])
+    business = await open_business(tg, admin)
+    await tap(tg, admin, business, "Address")
+    saved = await say(tg, admin, "Harbour road 2")
+    assert "Address: Harbour road 2" in str(saved["text"])
+    # The booking still waits for the name and gets the next text.
+    phone_prompt = await say(tg, admin, "Ada Lovelace")
+    assert "phone" in str(phone_prompt["text"]).lower()
+
+
+async def test_a_question_survives_a_restart(
+    tg: FakeTelegram, db_path: Path, clock: ManualClock, bot: BotRuntime
+) -> None:
+    admin = tg.user(ADMIN_ID, first_name="Ada")
+    business = await open_business(tg, admin)
+    horizon = button_data(business, "Horizon")
+    await tap(tg, admin, business, "Slot step")
+    await bot.stop()
+    async with running_bot(bot_settings(tg, db_path), clock):
+        saved = await say(tg, admin, "20m")
+        assert "Slot step: 20 min" in str(saved["text"])
+        # A button of a screen shown before the restart still works.
+        mark = tg.mark()
+        await tg.press_raw(admin, int(str(business["message_id"])), horizon)
+        again = await tg.next_message(admin.id, since=mark, timeout=WAIT)
+        assert "How many days ahead" in str(again["text"])
+    await bot.start()
+
+
+async def test_close_and_back(tg: FakeTelegram, bot: BotRuntime) -> None:
+    admin = tg.user(ADMIN_ID, first_name="Ada")
+    business = await open_business(tg, admin)
+    main = await tap(tg, admin, business, "« Back")
+    assert "Settings of Test Salon" in str(main["text"])
+    closed = await tap(tg, admin, main, "✖ Close")
+    assert "Settings closed" in str(closed["text"])
+    assert buttons(closed) == []
+    mark = tg.mark()
+    await tg.send_text(admin, "hello")
+    stray = await tg.next_message(admin.id, since=mark, timeout=WAIT)
+    assert "didn't catch that" in str(stray["text"])
