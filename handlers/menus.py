@@ -5,18 +5,23 @@ their private chat (`BotCommandScopeChat`), in their language. It is published f
 with a role when the bot starts, and again for one person whenever their role changes (staff
 linked or deactivated, admin added or removed), so it is right even for someone who has not
 written since. Someone who loses every role gets the chat menu deleted, which shows the
-default (customers') menu again.
+default (customers') menu again. Telegram refuses a chat menu for someone who never started
+the bot (an admin added by id); such a person is remembered and gets their menu with their
+first update (`catch_up`, registered before every other handler).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import MutableMapping
+from typing import Any
 
-from telegram import Bot, BotCommand, BotCommandScopeChat
+from telegram import Bot, BotCommand, BotCommandScopeChat, Update
 from telegram.error import TelegramError
 
 from bot.admin.roles import Role
 from bot.services import Services
+from handlers.context import BotContext
 from handlers.i18n import N_, Texts
 from handlers.language import texts_for_chat
 
@@ -52,21 +57,42 @@ def commands_for(t: Texts, role: Role, *, is_staff: bool) -> list[BotCommand]:
     return [BotCommand(name, t._(description)) for name, description in entries]
 
 
-async def publish_menu(bot: Bot, services: Services, user_id: int) -> None:
-    """Set (or reset) one person's command menu for their role now; Telegram refusing (a
-    user who never started the bot) is logged, not raised."""
+PENDING_KEY = "menus_pending"
+
+
+def _pending(bot_data: MutableMapping[Any, Any]) -> set[int]:
+    pending: set[int] = bot_data.setdefault(PENDING_KEY, set())
+    return pending
+
+
+async def publish_menu(
+    bot: Bot, services: Services, user_id: int, bot_data: MutableMapping[Any, Any]
+) -> bool:
+    """Set (or reset) one person's command menu for their role now. If Telegram refuses
+    (a user who never started the bot) it is logged and retried at their next update."""
     roles = services.roles
     role = await roles.role(user_id)
     scope = BotCommandScopeChat(user_id)
     try:
         if role is Role.CUSTOMER:
             await bot.delete_my_commands(scope=scope)
-            return
-        t = await texts_for_chat(services, user_id)
-        is_staff = await roles.staff_member(user_id) is not None
-        await bot.set_my_commands(commands_for(t, role, is_staff=is_staff), scope=scope)
+        else:
+            t = await texts_for_chat(services, user_id)
+            is_staff = await roles.staff_member(user_id) is not None
+            await bot.set_my_commands(commands_for(t, role, is_staff=is_staff), scope=scope)
     except TelegramError as err:
-        log.info("could not set a command menu: %s", err)
+        log.info("could not set a command menu (retried at their next update): %s", err)
+        _pending(bot_data).add(user_id)
+        return False
+    _pending(bot_data).discard(user_id)
+    return True
+
+
+async def catch_up(update: Update, context: BotContext) -> None:
+    """Before anything else: the menu of someone whose menu could not be set earlier."""
+    user = update.effective_user
+    if user is not None and user.id in _pending(context.bot_data):
+        await publish_menu(context.bot, context.services, user.id, context.bot_data)
 
 
 class CommandMenus:
@@ -74,13 +100,14 @@ class CommandMenus:
 
     name = "command menus"
 
-    def __init__(self, bot: Bot, services: Services) -> None:
+    def __init__(self, bot: Bot, services: Services, bot_data: MutableMapping[Any, Any]) -> None:
         self._bot = bot
         self._services = services
+        self._bot_data = bot_data
 
     async def start(self) -> None:
         for user_id in await self._services.roles.with_roles():
-            await publish_menu(self._bot, self._services, user_id)
+            await publish_menu(self._bot, self._services, user_id, self._bot_data)
 
     async def stop(self) -> None:
         return None

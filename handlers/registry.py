@@ -12,16 +12,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from telegram import Update
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
-from handlers import booking, common
+from handlers import booking, common, menus
 from handlers import callbacks as cb
 from handlers.admin import admin_handlers
 from handlers.agenda import agenda_handlers, unblock_handler
@@ -42,6 +44,8 @@ def conversations(app: BotApplication) -> list[BaseHandler[Any, Any, Any]]:
 def register_handlers(app: BotApplication) -> None:
     """Attach all handlers and the error handler."""
     app.add_handler(unblock_handler(), group=-1)  # a user who blocked the bot wrote again
+    # Own group: every update passes (one handler per group runs), before group 0.
+    app.add_handler(TypeHandler(Update, menus.catch_up), group=-2)
     app.add_handler(MessageHandler(filters.COMMAND & NOT_PRIVATE, common.private_only))
     app.add_handler(MessageHandler(NOT_PRIVATE, common.ignore))
     app.add_handler(invite_link_handler())

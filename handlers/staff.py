@@ -88,7 +88,7 @@ async def start_invite(update: Update, context: BotContext) -> None:
         await send(update, context, escape(refusal_text(result)))
         return
     assert isinstance(result, Linked)
-    await publish_menu(context.bot, context.services, user.id)  # the staff menu from now on
+    await publish_menu(context.bot, context.services, user.id, context.bot_data)  # staff menu
     await _offer_consent(
         update,
         context,

@@ -99,7 +99,7 @@ async def _show_screen(
 
 async def _role_changed(context: BotContext, user_id: int | None) -> None:
     if user_id is not None:
-        await publish_menu(context.bot, context.services, user_id)
+        await publish_menu(context.bot, context.services, user_id, context.bot_data)
 
 
 # --- commands --------------------------------------------------------------------------

@@ -106,9 +106,7 @@ async def test_changes_are_recorded_and_shown(tg: FakeTelegram, bot: BotRuntime)
     assert f"{ADMIN_ID}\nbusiness.slot_step_minutes: 30 → 45" in str(log["text"])
 
 
-async def test_non_admins_get_the_unknown_command_answer(
-    tg: FakeTelegram, bot: BotRuntime
-) -> None:
+async def test_non_admins_get_the_unknown_command_answer(tg: FakeTelegram, bot: BotRuntime) -> None:
     customer = tg.user(7302, first_name="Cy")
     unknown = await say(tg, customer, "/nosuchcommand")
     for command in ("/settings", "/hours", "/dayoff 24.12.", "/invite Anna", "/links"):

@@ -1,0 +1,159 @@
+"""/settings end to end: services (add, edit with validation, who offers it, reorder,
+archive), staff (add, hours with several ranges, days off with clashing bookings listed
+first, deactivate), and staff's own /hours and /dayoff."""
+
+from __future__ import annotations
+
+from bot.app import BotRuntime
+from tests.e2e.flows import HAIRCUT, WAIT, confirm, reach_summary, say, tap
+from tests.e2e.harness import ADMIN_ID, buttons
+from tests.fakes.telegram import FakeTelegram, FakeUser
+from tests.week import TUESDAY
+
+JSON = dict[str, object]
+
+
+async def screen_of(tg: FakeTelegram, admin: FakeUser, *path: str) -> JSON:
+    """/settings, then the buttons `path`."""
+    screen: JSON = await say(tg, admin, "/settings")
+    for text in path:
+        screen = await tap(tg, admin, screen, text)
+    return screen
+
+
+async def answer(tg: FakeTelegram, admin: FakeUser, screen: JSON, label: str, *texts: str) -> JSON:
+    """Tap `label`, then type each text; the reply to the last one."""
+    reply = await tap(tg, admin, screen, label)
+    for text in texts:
+        reply = await say(tg, admin, text)
+    return reply
+
+
+async def test_add_and_edit_a_service_then_customers_see_it(
+    tg: FakeTelegram, bot: BotRuntime
+) -> None:
+    admin = tg.user(ADMIN_ID, first_name="Ada")
+    services = await screen_of(tg, admin, "💇 Services")
+    assert "Haircut" in buttons(services)
+    created = await answer(tg, admin, services, "➕ Add a service", "Colour & Style")
+    assert "✅ Saved." in str(created["text"])
+    assert "💇 Colour & Style\n" in str(created["text"])  # as Telegram shows it
+    assert "Offered by: nobody yet" in str(created["text"])
+    assert "?start=svc_colour-style" in str(created["text"])
+    duration = await tap(tg, admin, created, "Duration")
+    assert "Examples: 45m, 1h30, 90" in str(duration["text"])
+    refused = await say(tg, admin, "an hour")
+    assert "“an hour” is not a duration" in str(refused["text"])
+    refused = await say(tg, admin, "2m")
+    assert "too short: at least 5 min" in str(refused["text"])
+    edited = await say(tg, admin, "1h30")
+    assert "Duration: 1 h 30 min" in str(edited["text"])
+    refused = await answer(tg, admin, edited, "Price", "25,505")
+    assert "could mean thousands or decimals" in str(refused["text"])
+    edited = await say(tg, admin, "25,50")
+    assert "Price: €25.50" in str(edited["text"])
+    refused = await answer(tg, admin, edited, "Buffer after", "5h")
+    assert "too long: at most 4 h" in str(refused["text"])
+    edited = await say(tg, admin, "15")
+    assert "Buffers: 0 min before, 15 min after" in str(edited["text"])
+    offer = await tap(tg, admin, edited, "👥 Who offers it")
+    assert "⬜ Anna" in buttons(offer)
+    offer = await tap(tg, admin, offer, "⬜ Anna")
+    assert "✅ Anna" in buttons(offer)
+    customer = tg.user(7401, first_name="Cy")
+    menu = await say(tg, customer, "/start")
+    assert "Colour & Style · 1 h 30 min · 25.50 EUR" in buttons(menu)
+    # Move it up to the top, then archive it: customers no longer see it.
+    service = await tap(tg, admin, offer, "« Back")
+    service = await tap(tg, admin, service, "⬆ Up")
+    service = await tap(tg, admin, service, "⬆ Up")
+    assert "Position: 1 of 3" in str(service["text"])
+    assert any("Colour" in b for b in buttons(await say(tg, customer, "/start"))[:1])
+    confirm_archive = await tap(tg, admin, service, "🗄 Archive")
+    assert "its bookings stay" in str(confirm_archive["text"])
+    listed = await tap(tg, admin, confirm_archive, "🗄 Archive it")
+    assert "✅ Saved." in str(listed["text"]) and not any("Colour" in b for b in buttons(listed))
+    assert not any("Colour" in b for b in buttons(await say(tg, customer, "/start")))
+
+
+async def test_archiving_the_only_service_of_someone_is_explained(
+    tg: FakeTelegram, bot: BotRuntime
+) -> None:
+    admin = tg.user(ADMIN_ID, first_name="Ada")
+    service = await screen_of(tg, admin, "💇 Services", "Haircut", "🗄 Archive")
+    refused = await tap(tg, admin, service, "🗄 Archive it")
+    # Ben offers only the haircut: the setup rules refuse a staff member without services.
+    assert "Not saved" in str(refused["text"]) and "ben" in str(refused["text"])
+
+
+async def test_staff_hours_days_off_and_deactivation(tg: FakeTelegram, bot: BotRuntime) -> None:
+    admin = tg.user(ADMIN_ID, first_name="Ada")
+    member = await screen_of(tg, admin, "👥 Staff", "Anna")
+    assert "Monday: 09:00-12:00, 13:00-17:00" in str(member["text"])
+    hours = await tap(tg, admin, member, "🕘 Hours")
+    question = await tap(tg, admin, hours, "Monday")
+    assert "Examples: 09:00-13:00, 14:00-18:00 or 9-17" in str(question["text"])
+    for wrong, reason in (
+        ("17-9", "ends before it starts"),
+        ("9-13, 12-15", "overlap"),
+        ("9-25", "is not a time of day"),
+        ("mornings", "is not a range of hours"),
+    ):
+        refused = await say(tg, admin, wrong)
+        assert reason in str(refused["text"]), wrong
+    saved = await say(tg, admin, "8-11:30, 12:15-16")
+    assert "Monday: 08:00-11:30, 12:15-16:00" in str(saved["text"])
+    saved = await answer(tg, admin, saved, "Saturday", "9-13")
+    assert "Saturday: 09:00-13:00" in str(saved["text"])
+    saved = await answer(tg, admin, saved, "Monday", "off")
+    assert "Monday: off" in str(saved["text"])
+    # A booking on Tuesday, then a day off on it: the booking is listed first.
+    customer = tg.user(7402, first_name="Cy")
+    summary = await reach_summary(tg, customer)
+    await confirm(tg, customer, summary)
+    days = await tap(tg, admin, saved, "🏖 Days off")
+    await tap(tg, admin, days, "➕ Day off")
+    assert "is in the past" in str((await say(tg, admin, "2020-01-01"))["text"])
+    clash = await say(tg, admin, TUESDAY.isoformat())
+    assert "1 booking falls on those days" in str(clash["text"])
+    assert "Haircut" in str(clash["text"]) and "Cy" in str(clash["text"])
+    days = await tap(tg, admin, clash, "🏖 Take the days off")
+    assert "day off" in str(days["text"])
+    menu = await say(tg, customer, "/start")
+    staff = await tap(tg, customer, menu, HAIRCUT)
+    week = await tap(tg, customer, staff, "Anna")
+    assert str(TUESDAY.day) not in buttons(week)
+    # Special day, then back to the usual hours.
+    special = await answer(tg, admin, days, "➕ Special day", f"{TUESDAY.isoformat()} 10-12")
+    assert "10:00-12:00" in str(special["text"])
+    # Deactivate: coming bookings listed, kept.
+    member = await screen_of(tg, admin, "👥 Staff", "Anna", "🚫 Deactivate")
+    assert "1 coming booking, which stays with them" in str(member["text"])
+    staff_list = await tap(tg, admin, member, "🚫 Deactivate")
+    assert "Anna" not in buttons(staff_list)
+
+
+async def test_staff_manage_their_own_hours_and_days_off(tg: FakeTelegram, bot: BotRuntime) -> None:
+    admin = tg.user(ADMIN_ID, first_name="Ada")
+    anna = tg.user(7403, first_name="Anna")
+    ben = tg.user(7404, first_name="Ben")
+    # Not staff yet: the commands do not exist for her.
+    unknown = await say(tg, anna, "/nosuchcommand")
+    assert (await say(tg, anna, "/hours"))["text"] == unknown["text"]
+    assert tg.commands({"type": "chat", "chat_id": anna.id}) == []
+    invite = await say(tg, admin, "/invite Anna")
+    link = next(w for w in str(invite["text"]).split() if "start=connect_" in w)
+    mark = tg.mark()
+    await tg.send_text(anna, "/start " + link.split("start=")[1])
+    await tg.next_message(anna.id, since=mark, timeout=WAIT)
+    menu = [c["command"] for c in tg.commands({"type": "chat", "chat_id": anna.id})]
+    assert "hours" in menu and "dayoff" in menu and "settings" not in menu
+    hours = await say(tg, anna, "/hours")
+    assert "Weekly hours of Anna" in str(hours["text"])
+    assert "« Back" not in buttons(hours) and "✖ Close" in buttons(hours)
+    saved = await answer(tg, anna, hours, "Friday", "9-12")
+    assert "Friday: 09:00-12:00" in str(saved["text"])
+    days = await say(tg, anna, f"/dayoff {TUESDAY:%d.%m.}")
+    assert "Days off" in str(days["text"]) and "day off" in str(days["text"])
+    # Ben (not linked) cannot reach Anna's screens with forged buttons.
+    assert (await say(tg, ben, "/dayoff"))["text"] == unknown["text"]
