@@ -48,9 +48,7 @@ async def test_the_last_admin_stays(db: Database, clock: ManualClock) -> None:
     ]
 
 
-async def test_environment_admins_are_not_removed_in_chat(
-    db: Database, clock: ManualClock
-) -> None:
+async def test_environment_admins_are_not_removed_in_chat(db: Database, clock: ManualClock) -> None:
     roles = _roles(db, clock, frozenset({1}))
     assert isinstance(await roles.remove_admin(2, 1), FromEnvironment)
     assert isinstance(await roles.add_admin(2, 1, "Ann"), AlreadyAdmin)
