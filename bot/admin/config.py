@@ -21,6 +21,7 @@ from bot.booking import BookingService
 from bot.clock import Clock
 from bot.setup_file import WEEKDAYS, SetupFileError, apply_setup_file, validate_setup
 from storage.audit import AuditEntry, AuditRepository, Change
+from storage.bookings import Changed
 from storage.catalog import CatalogRepository
 from storage.db import Database
 from storage.records import BookingRecord, ServiceRecord
@@ -384,6 +385,20 @@ class ConfigService:
             document["staff"].remove(_item(document, "staff", slug))
 
         return await self.change(actor, edit)
+
+    async def cancel_booking(self, actor: int, booking_id: str) -> BookingRecord | None:
+        """Cancel a booking on the customer's behalf (no cutoff: the business decides); the
+        cancelled booking, or None if it is unknown or no longer active. Google hears of it
+        through the outbox like any change; the audit log records it."""
+        result = await self._booking.bookings.cancel(
+            booking_id, customer_id=None, now=self._clock.now(), origin="admin"
+        )
+        if not isinstance(result, Changed):
+            return None
+        self._booking.outbox_written()
+        change = Change(what=f"booking {booking_id}", old="confirmed", new="cancelled")
+        await self._audit.record([change], actor=actor, now=self._clock.now())
+        return result.booking
 
     async def bookings_between(self, staff_id: int, first: date, last: date) -> list[BookingRecord]:
         """A staff member's bookings on the days first..last (business time zone)."""

@@ -6,10 +6,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime
+from html import escape
 
 from bot.admin.config import Gone, Invalid, Outcome, Saved, days_between
 from bot.admin.roles import AdminRemoved, FromEnvironment, LastAdmin
 from handlers.settings.screens import Viewer
+from storage.records import BookingRecord
 
 SEND_UPDATES_CYCLE = ("none", "externalOnly", "all")
 
@@ -23,6 +25,7 @@ class Acted:
     item: int = 0
     note: str = ""
     role_changed: int | None = None
+    cancelled: tuple[BookingRecord, ...] = ()  # bookings whose customers are to be told
 
 
 Action = Callable[[Viewer, int, str], Awaitable[Acted | None]]
@@ -64,10 +67,28 @@ async def _archive(v: Viewer, item: int, value: str) -> Acted | None:
 
 
 async def _deactivate(v: Viewer, item: int, value: str) -> Acted | None:
+    if value not in ("keep", "cancel"):
+        return None
+    config = v.services.config
     member = await v.services.booking.catalog.staff_member(item)
-    outcome = await v.services.config.deactivate_staff(v.user_id, item)
+    outcome = await config.deactivate_staff(v.user_id, item)
+    if not isinstance(outcome, Saved):
+        return Acted(outcome, "member", item)
+    cancelled: list[BookingRecord] = []
+    if value == "cancel":
+        for booking in await config.upcoming_for_staff(item):
+            done = await config.cancel_booking(v.user_id, booking.id)
+            if done is not None:
+                cancelled.append(done)
+    note = outcome_note(v, outcome)
+    if cancelled:
+        note += "\n" + v.t.n_(
+            "{n} booking cancelled; the customer was told.",
+            "{n} bookings cancelled; the customers were told.",
+            len(cancelled),
+        )
     linked = member.telegram_user_id if member is not None else None
-    return Acted(outcome, "staff", role_changed=linked if isinstance(outcome, Saved) else None)
+    return Acted(outcome, "staff", note=note, role_changed=linked, cancelled=tuple(cancelled))
 
 
 async def _undo_day(v: Viewer, item: int, value: str) -> Acted | None:
@@ -140,7 +161,7 @@ def outcome_note(v: Viewer, outcome: Outcome | None) -> str:
     if isinstance(outcome, Saved):
         return t._("✅ Saved.") if outcome.changes else t._("Nothing changed.")
     if isinstance(outcome, Invalid):
-        return t._("⚠️ Not saved: {problems}", problems="; ".join(outcome.problems))
+        return t._("⚠️ Not saved: {problems}", problems=escape("; ".join(outcome.problems)))
     if isinstance(outcome, Gone):
         return t._("⚠️ That no longer exists.")
     return ""

@@ -19,6 +19,8 @@ from html import escape
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, InputFile, Update
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -34,15 +36,19 @@ from handlers import callbacks as cb
 from handlers.common import answer, send, show, stale_button, unknown_command
 from handlers.context import BotContext
 from handlers.keyboards import button
-from handlers.language import texts_of
+from handlers.language import texts_for_chat, texts_of
+from handlers.limits import shorten
 from handlers.menus import publish_menu
+from handlers.outputs import send_ics
 from handlers.prompt import State
+from handlers.render import booking_details
 from handlers.routing import TextFor, expect_text, stop_expecting, with_timeout
 from handlers.settings import parse
 from handlers.settings.actions import ACTIONS, outcome_note
 from handlers.settings.fields import FIELDS, Done, days_off_or_clashes
-from handlers.settings.keys import Ask, Do, Screen, screen
-from handlers.settings.screens import Viewer, build
+from handlers.settings.keys import Ask, BookingAct, Do, Screen, screen
+from handlers.settings.screens import Viewer, build, cancel_booking_view
+from storage.records import BookingRecord
 
 log = logging.getLogger(__name__)
 
@@ -215,6 +221,8 @@ async def on_do(update: Update, context: BotContext) -> State:
         await stale_button(update, context)
         return END
     await _role_changed(context, acted.role_changed)
+    for booking in acted.cancelled:
+        await tell_cancelled(context, booking)
     note = acted.note or outcome_note(v, acted.outcome)
     await answer(update, context, _plain(note))
     if not await _show_screen(update, context, v, acted.screen, acted.item, note=note):
@@ -268,6 +276,54 @@ async def _invite(update: Update, context: BotContext, v: Viewer, staff_id: int)
     return END
 
 
+async def on_booking(update: Update, context: BotContext) -> State:
+    """A booking in the admin's list: confirm, then cancel it for the customer."""
+    data = cb.unpack(update, BookingAct)
+    v = await _viewer(update, context)
+    if v is None or not v.is_admin or data.action not in ("ask", "yes"):
+        await stale_button(update, context)
+        return END
+    if data.action == "ask":
+        view = await cancel_booking_view(v, data.staff, str(data.booking))
+        if view is None:
+            await stale_button(update, context)
+            return END
+        await answer(update, context)
+        await show(update, context, *view)
+        return END
+    booking = await v.services.booking.bookings.get(str(data.booking))
+    cancelled = None
+    if booking is not None and booking.staff_id == data.staff:
+        cancelled = await v.services.config.cancel_booking(v.user_id, booking.id)
+    if cancelled is None:
+        note = v.t._("⚠️ That booking is no longer active.")
+    else:
+        await tell_cancelled(context, cancelled)
+        note = v.t._("✅ Cancelled; the customer was told.")
+    await _show_screen(update, context, v, "bookings", data.staff, note=note)
+    return END
+
+
+async def tell_cancelled(context: BotContext, booking: BookingRecord) -> None:
+    """Tell the customer the business cancelled their booking, with a cancelling .ics."""
+    services = context.services
+    business = await services.booking.business()
+    t = await texts_for_chat(services, booking.customer_telegram_id)
+    text = t._(
+        "❌ <b>Your booking was cancelled</b> by {business}. We are sorry.\n\n{details}\n\n"
+        "You are welcome to book another time with /start.",
+        business=escape(shorten(business.name, 100)),
+        details=booking_details(booking, business.tz, address=business.address),
+    )
+    try:
+        await context.bot.send_message(
+            booking.customer_telegram_id, text, parse_mode=ParseMode.HTML
+        )
+        await send_ics(context, booking.customer_telegram_id, booking, business, "CANCEL")
+    except TelegramError as err:
+        log.info("could not tell a customer about a cancellation: %s", err)
+
+
 # --- typed answers ---------------------------------------------------------------------
 
 
@@ -292,7 +348,7 @@ async def on_answer(update: Update, context: BotContext) -> State:
         await send(
             update,
             context,
-            f"{escape(outcome_note(v, done.outcome))}\n{v.t._('Please try again.')}",
+            f"{outcome_note(v, done.outcome)}\n{v.t._('Please try again.')}",
         )
         return TYPING
     return await _finish(update, context, v, done, new_message=True)
@@ -309,7 +365,7 @@ async def _finish(
         text, markup = done.view
         await send(update, context, text, markup)
         return END
-    note = "\n".join(n for n in (escape(outcome_note(v, done.outcome)), done.note) if n)
+    note = "\n".join(n for n in (outcome_note(v, done.outcome), done.note) if n)
     if not await _show_screen(
         update, context, v, done.screen, done.item, note=note, new_message=new_message
     ):
@@ -357,6 +413,7 @@ def settings_conversation(user_data: Any) -> ConversationHandler[BotContext]:
         CallbackQueryHandler(on_screen, pattern=cb.pattern(Screen)),
         CallbackQueryHandler(on_ask, pattern=cb.pattern(Ask)),
         CallbackQueryHandler(on_do, pattern=cb.pattern(Do)),
+        CallbackQueryHandler(on_booking, pattern=cb.pattern(BookingAct)),
     ]
     states: dict[object, list[BaseHandler[Update, BotContext, Any]]] = {
         TYPING: [

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from handlers.callbacks import Callback, Token, register
+from handlers.callbacks import BookingId, Callback, Token, register
 
 
 @register
@@ -43,6 +43,17 @@ class Do(Callback):
     action: Token
     item: int
     value: Token
+
+
+@register
+@dataclass(frozen=True, slots=True)
+class BookingAct(Callback):
+    """A booking of staff member `staff` in the admin's list: `ask` to cancel it, `yes` to."""
+
+    prefix: ClassVar[str] = "cfgbk"
+    action: Token
+    staff: int
+    booking: BookingId
 
 
 def screen(name: str, item: int = 0, page: int = 0) -> Screen:

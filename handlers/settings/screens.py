@@ -22,10 +22,11 @@ from bot.domain.money import decimals
 from bot.services import Services
 from bot.setup_file import WEEKDAYS
 from bot.sync.event_content import event_fields
+from handlers.callbacks import BookingId, Token
 from handlers.i18n import N_, Texts
 from handlers.keyboards import button
 from handlers.limits import MAX_MESSAGE, shorten, visible_len
-from handlers.settings.keys import ask, do, screen
+from handlers.settings.keys import BookingAct, ask, do, screen
 from handlers.settings.parse import minutes_text
 from storage.records import BookingRecord, ServiceRecord, StaffRecord
 
@@ -34,6 +35,7 @@ TEXT_LIMIT = 300
 PER_PAGE = 8
 RECENT_CHANGES = 12
 DAYS_LISTED = 10
+BOOKING_BUTTONS = 20
 WEEKDAY_NAMES = (
     N_("Monday"),
     N_("Tuesday"),
@@ -589,15 +591,25 @@ async def deactivate_screen(v: Viewer, item: int, page: int) -> View | None:
     if bookings:
         lines.append(
             t.n_(
-                "They have {n} coming booking, which stays with them:",
-                "They have {n} coming bookings, which stay with them:",
+                "They have {n} coming booking:",
+                "They have {n} coming bookings:",
                 len(bookings),
             )
         )
         lines += [booking_line(t, b, business) for b in bookings[:20]]
     else:
         lines.append(t._("They have no coming bookings."))
-    rows = [[button(t._("🚫 Deactivate"), do("deact", item, "keep"))], _nav(v, "member", item)]
+    rows = [[button(t._("🚫 Deactivate, keep the bookings"), do("deact", item, "keep"))]]
+    if bookings:
+        rows.append(
+            [
+                button(
+                    t._("🚫 Deactivate, cancel them and tell the customers"),
+                    do("deact", item, "cancel"),
+                )
+            ]
+        )
+    rows.append(_nav(v, "member", item))
     return _fit(lines), _markup(rows)
 
 
@@ -629,7 +641,49 @@ async def bookings_screen(v: Viewer, item: int, page: int) -> View | None:
     bookings = await v.services.config.upcoming_for_staff(member.id)
     lines = [t._("📋 <b>Coming bookings of {name}</b>", name=_name(member.name)), ""]
     lines += [booking_line(t, b, business) for b in bookings[:40]] or [t._("None.")]
-    return _fit(lines), _markup([_nav(v, "bookings")])
+    rows = [
+        [
+            button(
+                t._(
+                    "❌ {when} {customer}",
+                    when=t.datetime(b.start, business.tz, "short"),
+                    customer=shorten(b.customer_name, 30),
+                ),
+                BookingAct(Token("ask"), member.id, BookingId(b.id)),
+            )
+        ]
+        for b in bookings[:BOOKING_BUTTONS]
+    ]
+    if bookings:
+        lines += ["", t._("Tap a booking to cancel it for the customer (they are told).")]
+    rows.append(_nav(v, "bookings"))
+    return _fit(lines), _markup(rows)
+
+
+async def cancel_booking_view(v: Viewer, staff_id: int, booking_id: str) -> View | None:
+    """Confirm cancelling a booking on the customer's behalf."""
+    t = v.t
+    booking = await v.services.booking.bookings.get(booking_id)
+    if booking is None or not booking.is_active or booking.staff_id != staff_id:
+        return None
+    business = await v.services.booking.business()
+    text = "\n".join(
+        [
+            t._("Cancel this booking? The customer gets a message and a cancelling .ics file."),
+            "",
+            booking_line(t, booking, business),
+        ]
+    )
+    rows = [
+        [
+            button(
+                t._("❌ Cancel the booking"),
+                BookingAct(Token("yes"), staff_id, BookingId(booking_id)),
+            )
+        ],
+        _nav(v, "bookings", staff_id),
+    ]
+    return text, _markup(rows)
 
 
 # --- calendar events -------------------------------------------------------------------

@@ -128,8 +128,8 @@ async def test_staff_hours_days_off_and_deactivation(tg: FakeTelegram, bot: BotR
     assert "10:00-12:00" in str(special["text"])
     # Deactivate: coming bookings listed, kept.
     member = await screen_of(tg, admin, "👥 Staff", "Anna", "🚫 Deactivate")
-    assert "1 coming booking, which stays with them" in str(member["text"])
-    staff_list = await tap(tg, admin, member, "🚫 Deactivate")
+    assert "They have 1 coming booking:" in str(member["text"])
+    staff_list = await tap(tg, admin, member, "🚫 Deactivate, keep the bookings")
     assert "Anna" not in buttons(staff_list)
 
 
@@ -157,3 +157,44 @@ async def test_staff_manage_their_own_hours_and_days_off(tg: FakeTelegram, bot: 
     assert "Days off" in str(days["text"]) and "day off" in str(days["text"])
     # Ben (not linked) cannot reach Anna's screens with forged buttons.
     assert (await say(tg, ben, "/dayoff"))["text"] == unknown["text"]
+
+
+async def test_admin_cancels_for_the_customer_who_is_told(
+    tg: FakeTelegram, bot: BotRuntime
+) -> None:
+    admin = tg.user(ADMIN_ID, first_name="Ada")
+    customer = tg.user(7405, first_name="Cy")
+    await confirm(tg, customer, await reach_summary(tg, customer))
+    listing = await screen_of(tg, admin, "📋 Bookings", "Anna")
+    assert "Haircut · Cy" in str(listing["text"])
+    cancel_button = next(b for b in buttons(listing) if b.startswith("❌"))
+    confirm_view = await tap(tg, admin, listing, cancel_button)
+    assert "The customer gets a message" in str(confirm_view["text"])
+    mark = tg.mark()
+    done = await tap(tg, admin, confirm_view, "❌ Cancel the booking")
+    assert "✅ Cancelled; the customer was told." in str(done["text"])
+    told = await tg.next_message(
+        customer.id, since=mark, predicate=lambda m: "cancelled" in str(m.get("text")), timeout=WAIT
+    )
+    assert "Your booking was cancelled</b>" not in str(told["text"])  # HTML was rendered
+    assert "Your booking was cancelled by Test Salon" in str(told["text"])
+    await tg.wait_for("sendDocument", chat_id=customer.id, since=mark, timeout=WAIT)
+    ics = tg.documents(customer.id)[-1].data.decode()
+    assert "METHOD:CANCEL" in ics and "STATUS:CANCELLED" in ics
+    mine = await say(tg, customer, "/mybookings")
+    assert "Haircut" not in str(mine["text"])
+
+
+async def test_deactivating_staff_can_cancel_their_bookings(
+    tg: FakeTelegram, bot: BotRuntime
+) -> None:
+    admin = tg.user(ADMIN_ID, first_name="Ada")
+    customer = tg.user(7406, first_name="Cy")
+    await confirm(tg, customer, await reach_summary(tg, customer))
+    ask = await screen_of(tg, admin, "👥 Staff", "Anna", "🚫 Deactivate")
+    mark = tg.mark()
+    done = await tap(tg, admin, ask, "🚫 Deactivate, cancel them and tell the customers")
+    assert "1 booking cancelled; the customer was told." in str(done["text"])
+    assert "Anna" not in buttons(done)
+    await tg.wait_for("sendDocument", chat_id=customer.id, since=mark, timeout=WAIT)
+    assert "METHOD:CANCEL" in tg.documents(customer.id)[-1].data.decode()
