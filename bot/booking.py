@@ -37,6 +37,7 @@ from storage.records import (
     CustomerDetails,
     CustomerRecord,
     NewBooking,
+    Origin,
     ServiceRecord,
     StaffHours,
     StaffRecord,
@@ -415,6 +416,21 @@ class BookingService:
         booking = await self._changeable(telegram_user_id, booking_id)
         if not isinstance(booking, BookingRecord):
             return booking
+        return await self._move(booking, new_start, "customer")
+
+    async def move_for_customer(self, booking_id: str, new_start: datetime) -> ChangeOutcome:
+        """An admin moves a booking on the customer's behalf (no cutoff) to a free slot."""
+        booking = await self.bookings.get(booking_id)
+        if booking is None:
+            return UnknownBooking()
+        if not booking.is_active:
+            return NotActive(booking)
+        return await self._move(booking, new_start, "admin")
+
+    async def _move(
+        self, booking: BookingRecord, new_start: datetime, origin: Origin
+    ) -> ChangeOutcome:
+        booking_id = booking.id
         service = await self.catalog.service(booking.service_id)
         staff = await self.catalog.staff_member(booking.staff_id)
         if service is None or staff is None:
@@ -438,7 +454,7 @@ class BookingService:
                 blocked_start=new_start - service.buffer_before,
                 blocked_end=end + service.buffer_after,
                 now=self.clock.now(),
-                origin="customer",
+                origin=origin,
             )
             if isinstance(result, Changed):
                 self.outbox_written()

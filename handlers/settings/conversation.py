@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import warnings
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from html import escape
 from typing import Any
 
@@ -32,6 +32,7 @@ from telegram.ext import (
 from telegram.warnings import PTBUserWarning
 
 from bot.admin.config import Invalid
+from bot.booking import SlotUnavailable
 from handlers import callbacks as cb
 from handlers.common import answer, send, show, stale_button, unknown_command
 from handlers.context import BotContext
@@ -47,7 +48,8 @@ from handlers.settings import parse
 from handlers.settings.actions import ACTIONS, outcome_note
 from handlers.settings.fields import FIELDS, Done, days_off_or_clashes
 from handlers.settings.keys import Ask, BookingAct, Do, Screen, screen
-from handlers.settings.screens import Viewer, build, cancel_booking_view
+from handlers.settings.screens import Viewer, booking_view, build
+from storage.bookings import Changed
 from storage.records import BookingRecord
 
 log = logging.getLogger(__name__)
@@ -58,6 +60,7 @@ PROMPT_KEY = "settings_prompt"
 TIMEOUT = timedelta(hours=1)
 END = ConversationHandler.END
 EXPORT_NAME = "bookbot-config.toml"
+MOVE = "move"  # the question of a booking's new time (not a setup value, so not in FIELDS)
 
 
 async def _viewer(update: Update, context: BotContext) -> Viewer | None:
@@ -280,17 +283,19 @@ async def on_booking(update: Update, context: BotContext) -> State:
     """A booking in the admin's list: confirm, then cancel it for the customer."""
     data = cb.unpack(update, BookingAct)
     v = await _viewer(update, context)
-    if v is None or not v.is_admin or data.action not in ("ask", "yes"):
+    if v is None or not v.is_admin or data.action not in ("ask", "yes", "move"):
         await stale_button(update, context)
         return END
     if data.action == "ask":
-        view = await cancel_booking_view(v, data.staff, str(data.booking))
+        view = await booking_view(v, data.staff, str(data.booking))
         if view is None:
             await stale_button(update, context)
             return END
         await answer(update, context)
         await show(update, context, *view)
         return END
+    if data.action == "move":
+        return await _ask_move(update, context, v, data.staff, str(data.booking))
     booking = await v.services.booking.bookings.get(str(data.booking))
     cancelled = None
     if booking is not None and booking.staff_id == data.staff:
@@ -302,6 +307,72 @@ async def on_booking(update: Update, context: BotContext) -> State:
         note = v.t._("✅ Cancelled; the customer was told.")
     await _show_screen(update, context, v, "bookings", data.staff, note=note)
     return END
+
+
+async def _ask_move(
+    update: Update, context: BotContext, v: Viewer, staff_id: int, booking_id: str
+) -> State:
+    view = await booking_view(v, staff_id, booking_id)
+    if view is None:
+        await stale_button(update, context)
+        return END
+    business = await v.services.booking.business()
+    assert context.user_data is not None
+    context.user_data[PROMPT_KEY] = {"field": MOVE, "item": staff_id, "booking": booking_id}
+    expect_text(context, CONVERSATION)
+    await answer(update, context)
+    question = v.t._(
+        "Type the new day and time ({zone}).\nExamples: 2026-12-24 14:00, 24.12. 14:30",
+        zone=escape(business.timezone),
+    )
+    markup = InlineKeyboardMarkup([[button(v.t._("✖ Cancel"), screen("bookings", staff_id))]])
+    await show(update, context, question, markup)
+    return TYPING
+
+
+async def _move_answer(
+    update: Update, context: BotContext, v: Viewer, staff_id: int, booking_id: str, text: str
+) -> State:
+    t = v.t
+    business = await v.services.booking.business()
+    try:
+        day, minute = parse.day_and_time(t, text, await v.services.config.today())
+    except ValueError as err:
+        await send(update, context, f"{escape(str(err))}\n{t._('Please try again.')}")
+        return TYPING
+    start = datetime.combine(day, time(minute // 60, minute % 60), business.tz)
+    outcome = await v.services.booking.move_for_customer(booking_id, start)
+    if isinstance(outcome, SlotUnavailable):
+        near = ", ".join(t.datetime(a, business.tz, "short") for a in outcome.alternatives)
+        reason = t._("That time is not free.")
+        if near:
+            reason += " " + t._("The nearest free times: {times}.", times=near)
+        await send(update, context, f"{escape(reason)}\n{t._('Please try again.')}")
+        return TYPING
+    if isinstance(outcome, Changed):
+        await tell_moved(context, outcome.booking)
+        done = Done(None, "bookings", staff_id, note=t._("✅ Moved; the customer was told."))
+    else:
+        done = Done(None, "bookings", staff_id, note=t._("⚠️ That booking is no longer active."))
+    return await _finish(update, context, v, done, new_message=True)
+
+
+async def tell_moved(context: BotContext, booking: BookingRecord) -> None:
+    """Tell the customer the business moved their booking, with the updated .ics."""
+    services = context.services
+    business = await services.booking.business()
+    t = await texts_for_chat(services, booking.customer_telegram_id)
+    text = t._(
+        "🕘 <b>Your booking was moved</b> by {business}.\n\n{details}",
+        business=escape(shorten(business.name, 100)),
+        details=booking_details(booking, business.tz, address=business.address),
+    )
+    try:
+        chat = booking.customer_telegram_id
+        await context.bot.send_message(chat, text, parse_mode=ParseMode.HTML)
+        await send_ics(context, chat, booking, business, "PUBLISH")
+    except TelegramError as err:
+        log.info("could not tell a customer about a move: %s", err)
 
 
 async def tell_cancelled(context: BotContext, booking: BookingRecord) -> None:
@@ -332,6 +403,11 @@ async def on_answer(update: Update, context: BotContext) -> State:
     assert context.user_data is not None
     pending = context.user_data.get(PROMPT_KEY)
     v = await _viewer(update, context)
+    if isinstance(pending, dict) and pending.get("field") == MOVE and v is not None and v.is_admin:
+        text = update.effective_message.text if update.effective_message else None
+        return await _move_answer(
+            update, context, v, int(pending["item"]), str(pending["booking"]), text or ""
+        )
     field = FIELDS.get(pending.get("field", "")) if isinstance(pending, dict) else None
     message = update.effective_message
     if v is None or field is None or message is None or not isinstance(pending, dict):

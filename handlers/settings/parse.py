@@ -348,3 +348,12 @@ def template(t: Texts, text: str) -> str:
                 )
             )
     return value
+
+
+def day_and_time(t: Texts, text: str, today: date) -> tuple[date, int]:
+    """'2026-11-25 14:00', '25.11. 14:30', '25.11 9' -> the date and the minute of the day."""
+    value = text.strip()
+    day_text, _, time_text = value.rpartition(" ")
+    if not day_text.strip():
+        raise ValueError(t._("Write the day and the time, e.g. 2026-12-24 14:00 or 24.12. 14:30."))
+    return one_date(t, day_text.strip(), today), _minute_of(t, time_text, end=False)

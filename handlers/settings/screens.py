@@ -645,7 +645,7 @@ async def bookings_screen(v: Viewer, item: int, page: int) -> View | None:
         [
             button(
                 t._(
-                    "❌ {when} {customer}",
+                    "{when} {customer}",
                     when=t.datetime(b.start, business.tz, "short"),
                     customer=shorten(b.customer_name, 30),
                 ),
@@ -655,13 +655,13 @@ async def bookings_screen(v: Viewer, item: int, page: int) -> View | None:
         for b in bookings[:BOOKING_BUTTONS]
     ]
     if bookings:
-        lines += ["", t._("Tap a booking to cancel it for the customer (they are told).")]
+        lines += ["", t._("Tap a booking to cancel or move it for the customer (they are told).")]
     rows.append(_nav(v, "bookings"))
     return _fit(lines), _markup(rows)
 
 
-async def cancel_booking_view(v: Viewer, staff_id: int, booking_id: str) -> View | None:
-    """Confirm cancelling a booking on the customer's behalf."""
+async def booking_view(v: Viewer, staff_id: int, booking_id: str) -> View | None:
+    """One booking of the admin's list: cancel it or move it for the customer."""
     t = v.t
     booking = await v.services.booking.bookings.get(booking_id)
     if booking is None or not booking.is_active or booking.staff_id != staff_id:
@@ -669,9 +669,9 @@ async def cancel_booking_view(v: Viewer, staff_id: int, booking_id: str) -> View
     business = await v.services.booking.business()
     text = "\n".join(
         [
-            t._("Cancel this booking? The customer gets a message and a cancelling .ics file."),
-            "",
             booking_line(t, booking, business),
+            "",
+            t._("Cancel or move it? The customer gets a message and an updated .ics file."),
         ]
     )
     rows = [
@@ -681,6 +681,7 @@ async def cancel_booking_view(v: Viewer, staff_id: int, booking_id: str) -> View
                 BookingAct(Token("yes"), staff_id, BookingId(booking_id)),
             )
         ],
+        [button(t._("🕘 Move it"), BookingAct(Token("move"), staff_id, BookingId(booking_id)))],
         _nav(v, "bookings", staff_id),
     ]
     return text, _markup(rows)

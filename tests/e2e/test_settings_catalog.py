@@ -167,8 +167,8 @@ async def test_admin_cancels_for_the_customer_who_is_told(
     await confirm(tg, customer, await reach_summary(tg, customer))
     listing = await screen_of(tg, admin, "📋 Bookings", "Anna")
     assert "Haircut · Cy" in str(listing["text"])
-    cancel_button = next(b for b in buttons(listing) if b.startswith("❌"))
-    confirm_view = await tap(tg, admin, listing, cancel_button)
+    booking_button = next(b for b in buttons(listing) if b.endswith(" Cy"))
+    confirm_view = await tap(tg, admin, listing, booking_button)
     assert "The customer gets a message" in str(confirm_view["text"])
     mark = tg.mark()
     done = await tap(tg, admin, confirm_view, "❌ Cancel the booking")
@@ -198,3 +198,29 @@ async def test_deactivating_staff_can_cancel_their_bookings(
     assert "Anna" not in buttons(done)
     await tg.wait_for("sendDocument", chat_id=customer.id, since=mark, timeout=WAIT)
     assert "METHOD:CANCEL" in tg.documents(customer.id)[-1].data.decode()
+
+
+async def test_admin_moves_a_booking_for_the_customer(tg: FakeTelegram, bot: BotRuntime) -> None:
+    admin = tg.user(ADMIN_ID, first_name="Ada")
+    customer = tg.user(7407, first_name="Cy")
+    other = tg.user(7408, first_name="Di")
+    await confirm(tg, customer, await reach_summary(tg, customer))  # Tuesday 13:00 with Anna
+    await confirm(tg, other, await reach_summary(tg, other, time="15:00"))
+    listing = await screen_of(tg, admin, "📋 Bookings", "Anna")
+    booking = await tap(tg, admin, listing, next(b for b in buttons(listing) if b.endswith(" Cy")))
+    question = await tap(tg, admin, booking, "🕘 Move it")
+    assert "Europe/Helsinki" in str(question["text"]) and "24.12. 14:30" in str(question["text"])
+    assert "Write the day and the time" in str((await say(tg, admin, "tomorrow"))["text"])
+    taken = await say(tg, admin, f"{TUESDAY:%d.%m.} 15:00")
+    assert "That time is not free. The nearest free times:" in str(taken["text"])
+    mark = tg.mark()
+    moved = await say(tg, admin, f"{TUESDAY.isoformat()} 9:00")
+    assert "✅ Moved; the customer was told." in str(moved["text"])
+    told = await tg.next_message(
+        customer.id, since=mark, predicate=lambda m: "moved" in str(m.get("text")), timeout=WAIT
+    )
+    assert "Your booking was moved by Test Salon" in str(told["text"])
+    assert "09:00" in str(told["text"])
+    await tg.wait_for("sendDocument", chat_id=customer.id, since=mark, timeout=WAIT)
+    ics = tg.documents(customer.id)[-1].data.decode()
+    assert "METHOD:PUBLISH" in ics and "SEQUENCE:1" in ics
