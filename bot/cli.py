@@ -74,7 +74,9 @@ def _describe(result: LoadResult) -> str:
 
 
 async def _load_config(settings: Settings, path: Path, *, if_empty: bool) -> str:
-    from bot.setup_file import apply_setup_file, read_setup_file
+    from bot.admin.config import apply_audited
+    from bot.clock import SystemClock
+    from bot.setup_file import read_setup_file
     from storage.catalog import CatalogRepository
     from storage.db import Database
     from storage.migrate import migrate
@@ -85,7 +87,9 @@ async def _load_config(settings: Settings, path: Path, *, if_empty: bool) -> str
         await migrate(db)
         if if_empty and await CatalogRepository(db).all_staff():
             return f"{path}: not loaded, {settings.database_path} already holds a business"
-        result = await apply_setup_file(setup, db, default_timezone=settings.business_timezone)
+        result = await apply_audited(
+            setup, db, default_timezone=settings.business_timezone, now=SystemClock().now()
+        )
     finally:
         await db.close()
     if not result:

@@ -18,14 +18,23 @@ from typing import Any
 
 from bot.admin.document import Document, flatten, new_slug, read_document, to_toml
 from bot.booking import BookingService
+from bot.business import BusinessSettings
 from bot.clock import Clock
-from bot.setup_file import WEEKDAYS, SetupFileError, apply_setup_file, validate_setup
+from bot.setup_file import (
+    WEEKDAYS,
+    LoadResult,
+    SetupFile,
+    SetupFileError,
+    apply_setup_file,
+    validate_setup,
+)
 from storage.audit import AuditEntry, AuditRepository, Change
 from storage.bookings import Changed
 from storage.catalog import CatalogRepository
 from storage.db import Database
 from storage.records import BookingRecord, ServiceRecord
 from storage.settings_queries import all_slugs, staff_bookings
+from storage.settings_store import SettingsRepository
 
 BUSINESS_KEYS = frozenset(
     {
@@ -161,12 +170,7 @@ class ConfigService:
                 return Invalid(_problems(err))
             finally:
                 self._booking.forget_cached()
-            before, after = flatten(old), flatten(new)
-            changes = tuple(
-                Change(what=key, old=before.get(key), new=after.get(key))
-                for key in sorted(before.keys() | after.keys())
-                if before.get(key) != after.get(key)
-            )
+            changes = differences(old, new)
             await self._audit.record(changes, actor=actor, now=self._clock.now())
             return Saved(changes)
 
@@ -411,6 +415,33 @@ class ConfigService:
         """A staff member's bookings from now on (within the booking horizon and a year)."""
         now = self._clock.now()
         return await staff_bookings(self._db, staff_id, now, now + timedelta(days=400))
+
+
+def differences(old: Document, new: Document) -> tuple[Change, ...]:
+    """Each value that differs between two documents, as an audit change."""
+    before, after = flatten(old), flatten(new)
+    return tuple(
+        Change(what=key, old=before.get(key), new=after.get(key))
+        for key in sorted(before.keys() | after.keys())
+        if before.get(key) != after.get(key)
+    )
+
+
+async def _stored_document(db: Database, default_timezone: str) -> Document:
+    stored = await SettingsRepository(db).all()
+    business = BusinessSettings.from_store(stored, default_timezone=default_timezone)
+    return await read_document(CatalogRepository(db), business)
+
+
+async def apply_audited(
+    setup: SetupFile, db: Database, *, default_timezone: str, now: datetime
+) -> LoadResult:
+    """`bookbot load-config`: apply a setup file and record what it changed (actor None)."""
+    before = await _stored_document(db, default_timezone)
+    result = await apply_setup_file(setup, db, default_timezone=default_timezone)
+    after = await _stored_document(db, default_timezone)
+    await AuditRepository(db).record(differences(before, after), actor=None, now=now)
+    return result
 
 
 def days_between(first: date, last: date) -> list[date]:
