@@ -108,7 +108,7 @@ async def help_command(update: Update, context: BotContext) -> None:
         services = context.services
         if await services.booking.catalog.staff_by_telegram_id(user.id) is not None:
             text += render.STAFF_HELP
-        if user.id in services.settings.admin_ids:
+        if await services.roles.is_admin(user.id):
             text += render.ADMIN_HELP
     await send(update, context, text, menu_keyboard())
 

@@ -23,13 +23,16 @@ HELP = (
 )
 STAFF_HELP = (
     "\n\n<b>For staff</b>\n"
+    "/hours – your weekly hours\n"
+    "/dayoff – take a day or some days off\n"
     "/connect – link your Google Calendar\n"
     "/calendars – choose where bookings go and which calendars block your time\n"
     "/disconnect – sign out from Google\n"
     "/agenda – your bookings today, tomorrow or this week, and your daily agenda"
 )
 ADMIN_HELP = (
-    "\n\n<b>For admins</b>\n/invite &lt;staff name&gt; – a link for a staff member\n"
+    "\n\n<b>For admins</b>\n/settings – run the business: services, staff, hours, admins\n"
+    "/invite &lt;staff name&gt; – a link for a staff member\n"
     "/links – a link to each service, to share"
 )
 
