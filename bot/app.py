@@ -385,7 +385,7 @@ def runtime_parts(
         Hooks("google accounts", stop=services.google_accounts.close),
         Hooks("google busy", stop=services.busy_time.close),
         TelegramApplication(app, outbound),
-        CommandMenus(app.bot, services, app.bot_data),
+        CommandMenus(app, services),
         web,
         TelegramUpdates(app, services.settings, webhook),
         outbox,

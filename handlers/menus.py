@@ -6,8 +6,10 @@ with a role when the bot starts, and again for one person whenever their role ch
 linked or deactivated, admin added or removed), so it is right even for someone who has not
 written since. Someone who loses every role gets the chat menu deleted, which shows the
 default (customers') menu again. Telegram refuses a chat menu for someone who never started
-the bot (an admin added by id); such a person is remembered and gets their menu with their
-first update (`catch_up`, registered before every other handler).
+the bot (an admin added by id, an ADMIN_IDS admin before their first message): the bot asks
+only for people it has seen (their user data exists); anyone else, or anyone Telegram
+refuses, is remembered and gets their menu with their first update (`catch_up`, registered
+before every other handler).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from telegram.error import TelegramError
 
 from bot.admin.roles import Role
 from bot.services import Services
-from handlers.context import BotContext
+from handlers.context import BotApplication, BotContext
 from handlers.i18n import N_, Texts
 from handlers.language import texts_for_chat
 
@@ -66,10 +68,18 @@ def _pending(bot_data: MutableMapping[Any, Any]) -> set[int]:
 
 
 async def publish_menu(
-    bot: Bot, services: Services, user_id: int, bot_data: MutableMapping[Any, Any]
+    bot: Bot,
+    services: Services,
+    user_id: int,
+    bot_data: MutableMapping[Any, Any],
+    *,
+    seen: bool = True,
 ) -> bool:
-    """Set (or reset) one person's command menu for their role now. If Telegram refuses
-    (a user who never started the bot) it is logged and retried at their next update."""
+    """Set (or reset) one person's command menu for their role now. Someone not `seen`
+    yet, or whom Telegram refuses, gets it at their next update instead."""
+    if not seen:
+        _pending(bot_data).add(user_id)
+        return False
     roles = services.roles
     role = await roles.role(user_id)
     scope = BotCommandScopeChat(user_id)
@@ -88,6 +98,11 @@ async def publish_menu(
     return True
 
 
+def has_seen(context: BotContext, user_id: int) -> bool:
+    """Whether this user has written to the bot (their user data exists)."""
+    return user_id in context.application.user_data
+
+
 async def catch_up(update: Update, context: BotContext) -> None:
     """Before anything else: the menu of someone whose menu could not be set earlier."""
     user = update.effective_user
@@ -100,14 +115,15 @@ class CommandMenus:
 
     name = "command menus"
 
-    def __init__(self, bot: Bot, services: Services, bot_data: MutableMapping[Any, Any]) -> None:
-        self._bot = bot
+    def __init__(self, app: BotApplication, services: Services) -> None:
+        self._app = app
         self._services = services
-        self._bot_data = bot_data
 
     async def start(self) -> None:
+        app = self._app
         for user_id in await self._services.roles.with_roles():
-            await publish_menu(self._bot, self._services, user_id, self._bot_data)
+            seen = user_id in app.user_data
+            await publish_menu(app.bot, self._services, user_id, app.bot_data, seen=seen)
 
     async def stop(self) -> None:
         return None

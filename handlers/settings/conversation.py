@@ -39,7 +39,7 @@ from handlers.context import BotContext
 from handlers.keyboards import button
 from handlers.language import texts_for_chat, texts_of
 from handlers.limits import shorten
-from handlers.menus import publish_menu
+from handlers.menus import has_seen, publish_menu
 from handlers.outputs import send_ics
 from handlers.prompt import State
 from handlers.render import booking_details
@@ -108,7 +108,8 @@ async def _show_screen(
 
 async def _role_changed(context: BotContext, user_id: int | None) -> None:
     if user_id is not None:
-        await publish_menu(context.bot, context.services, user_id, context.bot_data)
+        seen = has_seen(context, user_id)
+        await publish_menu(context.bot, context.services, user_id, context.bot_data, seen=seen)
 
 
 # --- commands --------------------------------------------------------------------------
