@@ -25,22 +25,45 @@ from telegram.ext import BaseHandler, ConversationHandler, filters
 from handlers.context import BotContext
 
 AWAITING_KEY = "awaiting"
+EARLIER_KEY = "awaiting_earlier"  # conversations whose question waits under the current one
 ACTIVE_KEY = "active"
 State = object
 Callback = Callable[[Update, BotContext], Coroutine[Any, Any, Any]]
 
 
 def expect_text(context: BotContext, conversation: str) -> None:
-    """Mark that `conversation` waits for this user's next text."""
-    if context.user_data is not None:
-        context.user_data[AWAITING_KEY] = conversation
+    """Mark that `conversation` waits for this user's next text. A question another
+    conversation still waits on is kept underneath and gets the text again once this one
+    stops expecting (so a booking made while a settings question waits hands back to it)."""
+    data = context.user_data
+    if data is None:
+        return
+    current = data.get(AWAITING_KEY)
+    earlier: list[str] = [c for c in data.get(EARLIER_KEY, []) if c != conversation]
+    if current is not None and current != conversation:
+        earlier.append(current)
+    if earlier:
+        data[EARLIER_KEY] = earlier
+    else:
+        data.pop(EARLIER_KEY, None)
+    data[AWAITING_KEY] = conversation
 
 
 def stop_expecting(context: BotContext, conversation: str) -> None:
-    """Clear the mark if `conversation` set it."""
+    """Clear the mark if `conversation` set it (the question underneath, if any, is back)."""
     data = context.user_data
-    if data is not None and data.get(AWAITING_KEY) == conversation:
-        del data[AWAITING_KEY]
+    if data is None:
+        return
+    earlier: list[str] = [c for c in data.get(EARLIER_KEY, []) if c != conversation]
+    if data.get(AWAITING_KEY) == conversation:
+        if earlier:
+            data[AWAITING_KEY] = earlier.pop()
+        else:
+            del data[AWAITING_KEY]
+    if earlier:
+        data[EARLIER_KEY] = earlier
+    else:
+        data.pop(EARLIER_KEY, None)
 
 
 class TextFor(filters.UpdateFilter):

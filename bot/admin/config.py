@@ -32,9 +32,12 @@ from storage.audit import AuditEntry, AuditRepository, Change
 from storage.bookings import Changed
 from storage.catalog import CatalogRepository
 from storage.db import Database
+from storage.outbox import OutboxQueue
 from storage.records import BookingRecord, ServiceRecord
 from storage.settings_queries import all_slugs, staff_bookings
 from storage.settings_store import SettingsRepository
+from storage.staff_links import CalendarChoice, StaffLinkRepository
+from storage.sync_state import CalendarSyncState, SyncStateRepository
 
 BUSINESS_KEYS = frozenset(
     {
@@ -82,6 +85,16 @@ class Gone:
 
 
 Outcome = Saved | Invalid | Gone
+
+
+@dataclass(frozen=True, slots=True)
+class GoogleDetail:
+    """Where a staff member's Google sync stands (no tokens): their chosen calendars, each
+    calendar's sync state, and the booking changes waiting to be written (parked included)."""
+
+    calendars: tuple[CalendarChoice, ...]
+    sync: tuple[CalendarSyncState, ...]
+    waiting: int
 
 
 class _Missing(LookupError):
@@ -144,6 +157,13 @@ class ConfigService:
             return _item(await self.document(), "staff", member.slug)
         except _Missing:
             return None
+
+    async def google_detail(self, staff_id: int) -> GoogleDetail:
+        """A staff member's calendars, sync state and waiting changes."""
+        states = [s for s in await SyncStateRepository(self._db).all() if s.staff_id == staff_id]
+        waiting = (await OutboxQueue(self._db).waiting_by_staff()).get(staff_id, 0)
+        calendars = await StaffLinkRepository(self._db).calendars(staff_id)
+        return GoogleDetail(tuple(calendars), tuple(states), waiting)
 
     async def today(self) -> date:
         """Today in the business time zone."""

@@ -9,12 +9,13 @@ from telegram import InlineKeyboardMarkup, ReplyKeyboardRemove, Update
 from handlers import callbacks as cb
 from handlers import render
 from handlers.booking.draft import load_draft
-from handlers.booking.menu import CONFIRM, staff_label, start_over
+from handlers.booking.menu import CONFIRM, CONVERSATION, staff_label, start_over
 from handlers.common import send, show
 from handlers.context import BotContext
 from handlers.keyboards import button
 from handlers.limits import shorten
 from handlers.prompt import State
+from handlers.routing import stop_expecting
 
 ADDRESS_LIMIT = 300
 
@@ -55,6 +56,8 @@ async def show_summary(
             [button("✖ Cancel", cb.Abort())],
         ]
     )
+    # The summary asks for no text: a question another conversation waits on gets it again.
+    stop_expecting(context, CONVERSATION)
     if update.callback_query is not None:
         await show(update, context, "\n".join(lines), keyboard)
     else:

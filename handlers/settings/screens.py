@@ -458,14 +458,45 @@ async def _google_line(v: Viewer, member: StaffRecord) -> str:
     status = await v.services.google_accounts.status(member.id)
     if status is None:
         return t._("Google Calendar: not connected")
-    line = t._(
-        "Google Calendar: {email} ({status})",
-        email=escape(status.email),
-        status=escape(status.status),
-    )
+    lines = [
+        t._(
+            "Google Calendar: {email} ({status})",
+            email=escape(status.email),
+            status=escape(status.status),
+        )
+    ]
     if status.last_error:
-        line += "\n" + t._("Last error: {error}", error=escape(shorten(status.last_error, 200)))
-    return line
+        lines.append(t._("Last error: {error}", error=escape(shorten(status.last_error, 200))))
+    detail = await v.services.config.google_detail(member.id)
+    business = await v.services.booking.business()
+    synced = {s.calendar_id: s for s in detail.sync}
+    for calendar in detail.calendars[:10]:
+        uses = []
+        if calendar.is_destination:
+            uses.append(t._("bookings go here"))
+        if calendar.blocks_time:
+            uses.append(t._("blocks time"))
+        state = synced.get(calendar.calendar_id)
+        if state is not None:
+            uses.append(
+                t._("last synced {when}", when=t.datetime(state.updated_at, business.tz, "short"))
+            )
+        lines.append(
+            t._(
+                "• {calendar}: {uses}",
+                calendar=escape(shorten(calendar.name or calendar.calendar_id, 60)),
+                uses=", ".join(uses) or "—",
+            )
+        )
+    if detail.waiting:
+        lines.append(
+            t.n_(
+                "{n} booking change waits to be written to Google.",
+                "{n} booking changes wait to be written to Google.",
+                detail.waiting,
+            )
+        )
+    return "\n".join(lines)
 
 
 async def _hours_lines(v: Viewer, member: StaffRecord) -> list[str]:

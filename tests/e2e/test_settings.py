@@ -158,3 +158,24 @@ async def test_close_and_back(tg: FakeTelegram, bot: BotRuntime) -> None:
     await tg.send_text(admin, "hello")
     stray = await tg.next_message(admin.id, since=mark, timeout=WAIT)
     assert "didn't catch that" in str(stray["text"])
+
+
+async def test_booking_mid_settings_and_back(tg: FakeTelegram, bot: BotRuntime) -> None:
+    admin = tg.user(ADMIN_ID, first_name="Ada")
+    business = await open_business(tg, admin)
+    await tap(tg, admin, business, "Slot step")
+    # While the settings wait for the slot step, the admin books: the name goes to the booking.
+    name_prompt = await reach_step(tg, admin, "name")
+    assert "What name" in str(name_prompt["text"])
+    phone_prompt = await say(tg, admin, "Ada Lovelace")
+    assert "phone" in str(phone_prompt["text"]).lower()
+    mark = tg.mark()
+    await tg.send_contact(admin, "+358401234567")
+    email_prompt = await tg.next_message(
+        admin.id, since=mark, predicate=lambda m: "e-mail" in str(m.get("text")), timeout=WAIT
+    )
+    summary = await tap(tg, admin, email_prompt, "Skip")
+    assert "Ada Lovelace" in str(summary["text"])
+    # Back to the waiting settings question.
+    saved = await say(tg, admin, "20m")
+    assert "Slot step: 20 min" in str(saved["text"])

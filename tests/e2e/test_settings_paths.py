@@ -9,8 +9,10 @@ from pathlib import Path
 from bot.clock import ManualClock
 from tests.conftest import DATA
 from tests.e2e.flows import WAIT, say, tap
+from tests.e2e.google_harness import consent_url_of, invite_link, open_consent, visit
 from tests.e2e.harness import ADMIN_ID, bot_settings, buttons, load_business, running_bot
 from tests.e2e.test_settings_catalog import answer, screen_of
+from tests.fakes.google import FakeGoogle
 from tests.fakes.telegram import FakeTelegram
 from tests.week import THURSDAY
 
@@ -128,3 +130,28 @@ async def test_large_catalogue_fits_telegram(
         await tg.press(admin, export, text="📤 Export")
         await tg.wait_for("sendDocument", chat_id=admin.id, since=mark, timeout=WAIT)
         assert tg.documents(admin.id)[-1].data.count(b"[[services]]") == 122
+
+
+async def test_staff_screen_shows_the_google_connection(
+    tg: FakeTelegram, google: FakeGoogle, gbot: object
+) -> None:
+    admin = tg.user(ADMIN_ID, first_name="Ada")
+    member = await screen_of(tg, admin, "👥 Staff", "Anna")
+    assert "Telegram: not linked yet" in str(member["text"])
+    assert "Google Calendar: not connected" in str(member["text"])
+    account = google.add_account("anna@example.com", name="Anna")
+    anna = tg.user(7703, first_name="Anna")
+    welcome = await say(tg, anna, f"/start {await invite_link(tg, admin, 'Anna')}")
+    google.set_consent(account)
+    callback_url = await open_consent(consent_url_of(welcome))
+    mark = tg.mark()
+    await visit(callback_url)
+    told = await tg.next_message(anna.id, since=mark, timeout=WAIT)
+    picker = await tap(tg, anna, told, "📅 Choose calendars")
+    blocking = await tap(tg, anna, picker, "📅 anna@example.com (primary)")
+    await tap(tg, anna, blocking, "💾 Save")
+    member = await screen_of(tg, admin, "👥 Staff", "Anna")
+    text = str(member["text"])
+    assert "Telegram: linked" in text
+    assert "Google Calendar: anna@example.com (connected)" in text
+    assert "• anna@example.com: bookings go here, blocks time" in text
