@@ -191,7 +191,7 @@ class ServiceSection(_Strict):
 class StaffSection(_Strict):
     id: Slug
     name: str = Field(min_length=1, max_length=100)
-    services: list[Slug] = Field(min_length=1)
+    services: list[Slug] = []  # none yet: listed, but nobody can book them
     hours: dict[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"], Ranges]
     days_off: list[date] = []
     special_hours: dict[date, SpecialRanges] = {}
@@ -199,8 +199,10 @@ class StaffSection(_Strict):
 
 class SetupFile(_Strict):
     business: BusinessSection
-    services: list[ServiceSection] = Field(min_length=1)
-    staff: list[StaffSection] = Field(min_length=1)
+    # Empty lists are allowed: a business built up in chat (/settings) starts with none, and
+    # its export must load back.
+    services: list[ServiceSection] = []
+    staff: list[StaffSection] = []
 
 
 _KIND_NAMES = {"services": "service", "staff": "staff"}

@@ -136,8 +136,8 @@ class ConfigService:
         self._lock = asyncio.Lock()
 
     async def document(self) -> Document:
-        """The configuration as it is stored now (not cached)."""
-        self._booking.forget_cached()
+        """The configuration as it is stored now (the business settings possibly cached
+        for two seconds; `change` reads them fresh)."""
         return await read_document(self._catalog, await self._booking.business())
 
     async def export_toml(self) -> str:
@@ -177,6 +177,7 @@ class ConfigService:
         """Apply `edit` to a copy of the document; validate, store, record. `edit` may return
         the slug-independent id of an item it added (see `add_service`)."""
         async with self._lock:
+            self._booking.forget_cached()  # a load-config from another process is seen
             old = await self.document()
             new = copy.deepcopy(old)
             try:

@@ -76,14 +76,15 @@ async def test_add_and_edit_a_service_then_customers_see_it(
     assert not any("Colour" in b for b in buttons(await say(tg, customer, "/start")))
 
 
-async def test_archiving_the_only_service_of_someone_is_explained(
+async def test_archiving_the_only_service_of_someone_leaves_them_offering_nothing(
     tg: FakeTelegram, bot: BotRuntime
 ) -> None:
     admin = tg.user(ADMIN_ID, first_name="Ada")
     service = await screen_of(tg, admin, "💇 Services", "Haircut", "🗄 Archive")
-    refused = await tap(tg, admin, service, "🗄 Archive it")
-    # Ben offers only the haircut: the setup rules refuse a staff member without services.
-    assert "Not saved" in str(refused["text"]) and "ben" in str(refused["text"])
+    listed = await tap(tg, admin, service, "🗄 Archive it")
+    assert "✅ Saved." in str(listed["text"]) and "Haircut" not in buttons(listed)
+    ben = await screen_of(tg, admin, "👥 Staff", "Ben")
+    assert "Offers: —" in str(ben["text"])
 
 
 async def test_staff_hours_days_off_and_deactivation(tg: FakeTelegram, bot: BotRuntime) -> None:

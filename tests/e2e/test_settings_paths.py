@@ -155,3 +155,31 @@ async def test_staff_screen_shows_the_google_connection(
     assert "Telegram: linked" in text
     assert "Google Calendar: anna@example.com (connected)" in text
     assert "• anna@example.com: bookings go here, blocks time" in text
+
+
+async def test_a_business_built_from_an_empty_database(
+    tg: FakeTelegram, db_path: Path, clock: ManualClock
+) -> None:
+    async with running_bot(bot_settings(tg, db_path), clock) as runtime:
+        admin = tg.user(ADMIN_ID, first_name="Ada")
+        customer = tg.user(7704, first_name="Cy")
+        assert "not taking bookings" in str((await say(tg, customer, "/start"))["text"])
+        services = await screen_of(tg, admin, "💇 Services")
+        assert "No services yet." in str(services["text"])
+        service = await answer(tg, admin, services, "➕ Add a service", "Massage")
+        service = await answer(tg, admin, service, "Duration", "45m")
+        service = await answer(tg, admin, service, "Price", "50")
+        staff = await screen_of(tg, admin, "👥 Staff")
+        member = await answer(tg, admin, staff, "➕ Add a staff member", "Zoe")
+        assert "Offers: Massage" in str(member["text"])
+        hours = await tap(tg, admin, member, "🕘 Hours")
+        weekday = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+        hours = await answer(tg, admin, hours, weekday[THURSDAY.weekday()], "9-17")
+        assert f"{weekday[THURSDAY.weekday()]}: 09:00-17:00" in str(hours["text"])
+        menu = await say(tg, customer, "/start")
+        assert "Massage · 45 min · 50.00 EUR" in buttons(menu)
+        week = await tap(tg, customer, menu, "Massage · 45 min · 50.00 EUR")  # Zoe alone
+        assert str(THURSDAY.day) in buttons(week)
+        assert runtime.services is not None
+        exported = await runtime.services.config.export_toml()
+        assert 'name = "Massage"' in exported and 'thu = [\n    "09:00-17:00",\n]' in exported
