@@ -669,9 +669,20 @@ async def bookings_screen(v: Viewer, item: int, page: int) -> View | None:
     member = await _active_member(v, item)
     if member is None:
         return None
-    bookings = await v.services.config.upcoming_for_staff(member.id)
-    lines = [t._("📋 <b>Coming bookings of {name}</b>", name=_name(member.name)), ""]
-    lines += [booking_line(t, b, business) for b in bookings[:40]] or [t._("None.")]
+    config = v.services.config
+    today = await config.today()
+    earlier_today = [
+        b
+        for b in await config.bookings_between(member.id, today, today)
+        if b.start <= v.services.clock.now()
+    ]
+    bookings = await config.upcoming_for_staff(member.id)
+    lines = [t._("📋 <b>Bookings of {name}</b>", name=_name(member.name)), ""]
+    if earlier_today:
+        lines.append(t._("Earlier today:"))
+        lines += [booking_line(t, b, business) for b in earlier_today[:20]]
+        lines += ["", t._("Coming:")]
+    lines += [booking_line(t, b, business) for b in bookings[:40]] or [t._("None coming.")]
     rows = [
         [
             button(

@@ -4,11 +4,14 @@ first, deactivate), and staff's own /hours and /dayoff."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from bot.app import BotRuntime
+from bot.clock import ManualClock
 from tests.e2e.flows import HAIRCUT, WAIT, confirm, reach_summary, say, tap
 from tests.e2e.harness import ADMIN_ID, buttons
 from tests.fakes.telegram import FakeTelegram, FakeUser
-from tests.week import TUESDAY
+from tests.week import MONDAY, TUESDAY
 
 JSON = dict[str, object]
 
@@ -225,3 +228,19 @@ async def test_admin_moves_a_booking_for_the_customer(tg: FakeTelegram, bot: Bot
     await tg.wait_for("sendDocument", chat_id=customer.id, since=mark, timeout=WAIT)
     ics = tg.documents(customer.id)[-1].data.decode()
     assert "METHOD:PUBLISH" in ics and "SEQUENCE:1" in ics
+
+
+async def test_bookings_screen_shows_today_and_coming(
+    tg: FakeTelegram, bot: BotRuntime, clock: ManualClock
+) -> None:
+    admin = tg.user(ADMIN_ID, first_name="Ada")
+    early, later = tg.user(7409, first_name="Early"), tg.user(7410, first_name="Later")
+    await confirm(tg, early, await reach_summary(tg, early, day=str(MONDAY.day), time="10:00"))
+    await confirm(tg, later, await reach_summary(tg, later))
+    clock.advance(timedelta(hours=4))  # Monday noon: the 10:00 booking is over
+    listing = await screen_of(tg, admin, "📋 Bookings", "Anna")
+    text = str(listing["text"])
+    assert text.index("Earlier today:") < text.index("Early") < text.index("Coming:")
+    assert text.index("Coming:") < text.index("Later")
+    assert not any(b.endswith(" Early") for b in buttons(listing))
+    assert any(b.endswith(" Later") for b in buttons(listing))
