@@ -244,3 +244,19 @@ async def test_bookings_screen_shows_today_and_coming(
     assert text.index("Coming:") < text.index("Later")
     assert not any(b.endswith(" Early") for b in buttons(listing))
     assert any(b.endswith(" Later") for b in buttons(listing))
+
+
+async def test_a_deactivated_staff_member_loses_the_staff_menu(
+    tg: FakeTelegram, bot: BotRuntime
+) -> None:
+    admin = tg.user(ADMIN_ID, first_name="Ada")
+    anna = tg.user(7411, first_name="Anna")
+    invite = await say(tg, admin, "/invite Anna")
+    link = next(w for w in str(invite["text"]).split() if "start=connect_" in w)
+    await say(tg, anna, "/start " + link.split("start=")[1])
+    assert "hours" in [c["command"] for c in tg.commands({"type": "chat", "chat_id": anna.id})]
+    ask = await screen_of(tg, admin, "👥 Staff", "Anna", "🚫 Deactivate")
+    await tap(tg, admin, ask, "🚫 Deactivate, keep the bookings")
+    assert tg.commands({"type": "chat", "chat_id": anna.id}) == []
+    unknown = (await say(tg, anna, "/nosuchcommand"))["text"]
+    assert (await say(tg, anna, "/hours"))["text"] == unknown
