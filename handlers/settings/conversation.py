@@ -196,6 +196,7 @@ async def _ask(update: Update, context: BotContext, v: Viewer, field_name: str, 
         field.back, item if field.back not in ("biz", "svcs", "staff", "events", "admins") else 0
     )
     markup = InlineKeyboardMarkup([[button(v.t._("✖ Cancel"), back)]])
+    question += "\n\n" + v.t._("Or /cancel to leave it as it is.")
     if update.callback_query is not None:
         await show(update, context, question, markup)
     else:
@@ -460,10 +461,20 @@ async def _leave(update: Update, context: BotContext, v: Viewer | None) -> State
     return END
 
 
+async def cancel_question(update: Update, context: BotContext) -> State:
+    """/cancel while a settings question waits: leave the question, change nothing."""
+    assert context.user_data is not None
+    context.user_data.pop(PROMPT_KEY, None)
+    stop_expecting(context, CONVERSATION)
+    t = await texts_of(update, context)
+    await send(update, context, t._("Nothing changed. Send /settings to carry on."))
+    return END
+
+
 async def stray(update: Update, context: BotContext) -> State:
     """Something other than text while a question waits."""
     t = await texts_of(update, context)
-    await send(update, context, t._("Please type the answer, or tap Cancel above."))
+    await send(update, context, t._("Please type the answer, or send /cancel."))
     return TYPING
 
 
@@ -498,11 +509,14 @@ def settings_conversation(user_data: Any) -> ConversationHandler[BotContext]:
             MessageHandler(filters.ALL & ~filters.COMMAND & ours, stray),
         ]
     }
+    fallbacks: list[BaseHandler[Update, BotContext, Any]] = [
+        CommandHandler("cancel", cancel_question, filters=ours)
+    ]
     with_timeout(
         name=CONVERSATION,
         entry_points=entry_points,
         states=states,
-        fallbacks=[],
+        fallbacks=fallbacks,
         timeout=TIMEOUT,
         on_timeout=expired,
     )
@@ -511,7 +525,7 @@ def settings_conversation(user_data: Any) -> ConversationHandler[BotContext]:
         return ConversationHandler(
             entry_points=entry_points,
             states=states,
-            fallbacks=[],
+            fallbacks=fallbacks,
             allow_reentry=True,
             persistent=True,
             name=CONVERSATION,

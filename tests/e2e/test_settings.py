@@ -179,3 +179,20 @@ async def test_booking_mid_settings_and_back(tg: FakeTelegram, bot: BotRuntime) 
     # Back to the waiting settings question.
     saved = await say(tg, admin, "20m")
     assert "Slot step: 20 min" in str(saved["text"])
+
+
+async def test_cancel_leaves_a_question(tg: FakeTelegram, bot: BotRuntime) -> None:
+    admin = tg.user(ADMIN_ID, first_name="Ada")
+    business = await open_business(tg, admin)
+    question = await tap(tg, admin, business, "Name")
+    assert "Or /cancel to leave it as it is." in str(question["text"])
+    mark = tg.mark()
+    await tg.send_sticker(admin)
+    hint = await tg.next_message(admin.id, since=mark, timeout=WAIT)
+    assert "Please type the answer, or send /cancel." in str(hint["text"])
+    cancelled = await say(tg, admin, "/cancel")
+    assert "Nothing changed." in str(cancelled["text"])
+    stray = await say(tg, admin, "Salon Nova")
+    assert "didn't catch that" in str(stray["text"])
+    assert bot.services is not None
+    assert (await bot.services.booking.business()).name == "Test Salon"
