@@ -20,6 +20,7 @@ from bot.admin.document import Document, flatten, new_slug, read_document, to_to
 from bot.booking import BookingService
 from bot.business import BusinessSettings
 from bot.clock import Clock
+from bot.ids import new_booking_id
 from bot.setup_file import (
     WEEKDAYS,
     LoadResult,
@@ -33,6 +34,7 @@ from storage.bookings import Changed
 from storage.catalog import CatalogRepository
 from storage.db import Database
 from storage.outbox import OutboxQueue
+from storage.reassign import Reassigned, reassign
 from storage.records import BookingRecord, ServiceRecord
 from storage.settings_queries import all_slugs, staff_bookings
 from storage.settings_store import SettingsRepository
@@ -424,6 +426,32 @@ class ConfigService:
         change = Change(what=f"booking {booking_id}", old="confirmed", new="cancelled")
         await self._audit.record([change], actor=actor, now=self._clock.now())
         return result.booking
+
+    async def reassign_booking(
+        self, actor: int, booking_id: str, staff_id: int
+    ) -> Reassigned | None:
+        """Hand a booking to another staff member who offers the service and is free then
+        (working hours, bookings, Google busy time); None if they are not."""
+        booking = await self._booking.bookings.get(booking_id)
+        if booking is None or not booking.is_active or booking.staff_id == staff_id:
+            return None
+        day = booking.start.astimezone((await self._booking.business()).tz).date()
+        free = await self._booking.free_slots(booking.service_id, staff_id, day)
+        if booking.start not in free:
+            return None
+        result = await reassign(
+            self._db, booking_id, staff_id=staff_id, new_id=new_booking_id(), now=self._clock.now()
+        )
+        if not isinstance(result, Reassigned):
+            return None
+        self._booking.outbox_written()
+        change = Change(
+            what=f"booking {booking_id}",
+            old=booking.staff_name,
+            new=f"{result.booking.staff_name} (booking {result.booking.id})",
+        )
+        await self._audit.record([change], actor=actor, now=self._clock.now())
+        return result
 
     async def bookings_between(self, staff_id: int, first: date, last: date) -> list[BookingRecord]:
         """A staff member's bookings on the days first..last (business time zone)."""

@@ -11,6 +11,7 @@ from html import escape
 from bot.admin.config import Gone, Invalid, Outcome, Saved, days_between
 from bot.admin.roles import AdminRemoved, FromEnvironment, LastAdmin
 from handlers.settings.screens import Viewer
+from storage.reassign import Reassigned
 from storage.records import BookingRecord
 
 SEND_UPDATES_CYCLE = ("none", "externalOnly", "all")
@@ -26,6 +27,7 @@ class Acted:
     note: str = ""
     role_changed: int | None = None
     cancelled: tuple[BookingRecord, ...] = ()  # bookings whose customers are to be told
+    reassigned: tuple[Reassigned, ...] = ()  # likewise
 
 
 Action = Callable[[Viewer, int, str], Awaitable[Acted | None]]
@@ -91,6 +93,44 @@ async def _deactivate(v: Viewer, item: int, value: str) -> Acted | None:
     return Acted(outcome, "staff", note=note, role_changed=linked, cancelled=tuple(cancelled))
 
 
+async def _reassign(v: Viewer, item: int, value: str) -> Acted | None:
+    """Deactivate a staff member, handing their coming bookings to `value` where that staff
+    member is free; the others stay with them."""
+    config = v.services.config
+    member = await v.services.booking.catalog.staff_member(item)
+    target = await v.services.booking.catalog.staff_member(int(value))
+    if member is None or target is None or not target.active or target.id == item:
+        return None
+    moved: list[Reassigned] = []
+    kept = 0
+    for booking in await config.upcoming_for_staff(item):
+        result = await config.reassign_booking(v.user_id, booking.id, target.id)
+        if result is None:
+            kept += 1
+        else:
+            moved.append(result)
+    outcome = await config.deactivate_staff(v.user_id, item)
+    t = v.t
+    note = outcome_note(v, outcome)
+    if moved:
+        note += "\n" + t.n_(
+            "{n} booking handed to {name}; the customer was told.",
+            "{n} bookings handed to {name}; the customers were told.",
+            len(moved),
+            name=escape(target.name),
+        )
+    if kept:
+        note += "\n" + t.n_(
+            "{n} booking stays with {name}: {other} is not free then.",
+            "{n} bookings stay with {name}: {other} is not free then.",
+            kept,
+            name=escape(member.name),
+            other=escape(target.name),
+        )
+    linked = member.telegram_user_id if isinstance(outcome, Saved) else None
+    return Acted(outcome, "staff", note=note, role_changed=linked, reassigned=tuple(moved))
+
+
 async def _undo_day(v: Viewer, item: int, value: str) -> Acted | None:
     outcome = await v.services.config.set_special_day(v.user_id, item, _day(value), [])
     return Acted(outcome, "daysoff", item)
@@ -146,6 +186,7 @@ ACTIONS: dict[str, tuple[Action, bool]] = {
     "memsvc": (_member_service, False),
     "svcarch": (_archive, False),
     "deact": (_deactivate, False),
+    "reassign": (_reassign, False),
     "undayoff": (_undo_day, True),
     "dayoffok": (_days_off, True),
     "meet": (_switch("event_meet"), False),

@@ -50,6 +50,7 @@ from handlers.settings.fields import FIELDS, Done, days_off_or_clashes
 from handlers.settings.keys import Ask, BookingAct, Do, Screen, screen
 from handlers.settings.screens import Viewer, booking_view, build
 from storage.bookings import Changed
+from storage.reassign import Reassigned
 from storage.records import BookingRecord
 
 log = logging.getLogger(__name__)
@@ -228,6 +229,8 @@ async def on_do(update: Update, context: BotContext) -> State:
     await _role_changed(context, acted.role_changed)
     for booking in acted.cancelled:
         await tell_cancelled(context, booking)
+    for handed in acted.reassigned:
+        await tell_reassigned(context, handed)
     note = acted.note or outcome_note(v, acted.outcome)
     await answer(update, context, _plain(note))
     if not await _show_screen(update, context, v, acted.screen, acted.item, note=note):
@@ -375,6 +378,27 @@ async def tell_moved(context: BotContext, booking: BookingRecord) -> None:
         await send_ics(context, chat, booking, business, "PUBLISH")
     except TelegramError as err:
         log.info("could not tell a customer about a move: %s", err)
+
+
+async def tell_reassigned(context: BotContext, handed: Reassigned) -> None:
+    """Tell the customer who now takes their booking: the old entry's cancelling .ics, then
+    the new one."""
+    services = context.services
+    business = await services.booking.business()
+    booking = handed.booking
+    t = await texts_for_chat(services, booking.customer_telegram_id)
+    text = t._(
+        "👤 <b>Your booking is now with {staff}</b> (same time).\n\n{details}",
+        staff=escape(shorten(booking.staff_name, 60)),
+        details=booking_details(booking, business.tz, address=business.address),
+    )
+    try:
+        chat = booking.customer_telegram_id
+        await context.bot.send_message(chat, text, parse_mode=ParseMode.HTML)
+        await send_ics(context, chat, handed.cancelled, business, "CANCEL")
+        await send_ics(context, chat, booking, business, "PUBLISH")
+    except TelegramError as err:
+        log.info("could not tell a customer about a new staff member: %s", err)
 
 
 async def tell_cancelled(context: BotContext, booking: BookingRecord) -> None:

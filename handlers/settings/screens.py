@@ -632,16 +632,30 @@ async def deactivate_screen(v: Viewer, item: int, page: int) -> View | None:
         lines.append(t._("They have no coming bookings."))
     rows = [[button(t._("🚫 Deactivate, keep the bookings"), do("deact", item, "keep"))]]
     if bookings:
-        rows.append(
-            [
-                button(
-                    t._("🚫 Deactivate, cancel them and tell the customers"),
-                    do("deact", item, "cancel"),
-                )
-            ]
-        )
+        label = t._("🚫 Deactivate, cancel them and tell the customers")
+        rows.append([button(label, do("deact", item, "cancel"))])
+        label = t._("🚫 Deactivate, hand them to someone else")
+        rows.append([button(label, screen("memreas", item))])
     rows.append(_nav(v, "member", item))
     return _fit(lines), _markup(rows)
+
+
+async def reassign_screen(v: Viewer, item: int, page: int) -> View | None:
+    """Whom to hand a staff member's coming bookings to, before deactivating them."""
+    t = v.t
+    member = await _active_member(v, item)
+    if member is None:
+        return None
+    others = [m for m in await v.services.booking.catalog.all_staff() if m.active and m.id != item]
+    text = t._(
+        "Hand the coming bookings of <b>{name}</b> to whom? Each booking goes where that "
+        "person offers the service and is free; the others stay with {name}. Then {name} is "
+        "deactivated.",
+        name=_name(member.name),
+    )
+    rows = [[button(shorten(m.name, NAME_LIMIT), do("reassign", item, m.id))] for m in others[:90]]
+    rows.append(_nav(v, "memdeact", item))
+    return text, _markup(rows)
 
 
 def booking_line(t: Texts, b: BookingRecord, business: BusinessSettings) -> str:
@@ -847,6 +861,7 @@ ADMIN_SCREENS: dict[str, Callable[[Viewer, int, int], Awaitable[View | None]]] =
     "member": member_screen,
     "memsvcs": member_services_screen,
     "memdeact": deactivate_screen,
+    "memreas": reassign_screen,
     "bookings": bookings_screen,
     "events": events_screen,
     "admins": admins_screen,

@@ -260,3 +260,38 @@ async def test_a_deactivated_staff_member_loses_the_staff_menu(
     assert tg.commands({"type": "chat", "chat_id": anna.id}) == []
     unknown = (await say(tg, anna, "/nosuchcommand"))["text"]
     assert (await say(tg, anna, "/hours"))["text"] == unknown
+
+
+async def test_deactivating_staff_can_hand_their_bookings_to_someone_else(
+    tg: FakeTelegram, bot: BotRuntime
+) -> None:
+    admin = tg.user(ADMIN_ID, first_name="Ada")
+    cy, di, ed = (tg.user(7412 + i, first_name=n) for i, n in enumerate(("Cy", "Di", "Ed")))
+    await confirm(tg, cy, await reach_summary(tg, cy, staff="Anna", time="13:00"))
+    await confirm(tg, di, await reach_summary(tg, di, staff="Ben", time="15:00"))
+    await confirm(tg, ed, await reach_summary(tg, ed, staff="Anna", time="15:00"))
+    ask = await screen_of(tg, admin, "👥 Staff", "Anna", "🚫 Deactivate")
+    whom = await tap(tg, admin, ask, "🚫 Deactivate, hand them to someone else")
+    assert "Hand the coming bookings of Anna to whom?" in str(whom["text"])
+    mark = tg.mark()
+    done = await tap(tg, admin, whom, "Ben")
+    text = str(done["text"])
+    assert "1 booking handed to Ben; the customer was told." in text
+    assert "1 booking stays with Anna: Ben is not free then." in text
+    told = await tg.next_message(
+        cy.id, since=mark, predicate=lambda m: "now with" in str(m.get("text")), timeout=WAIT
+    )
+    assert "Your booking is now with Ben (same time)." in str(told["text"])
+    await tg.wait_for("sendDocument", chat_id=cy.id, since=mark, timeout=WAIT)
+    # Told before the admin's screen changed: the old entry removed, the new one added.
+    old_ics, new_ics = (d.data.decode() for d in tg.documents(cy.id)[-2:])
+    assert "METHOD:CANCEL" in old_ics and "METHOD:PUBLISH" in new_ics
+    assert old_ics.split("UID:")[1][:20] != new_ics.split("UID:")[1][:20]
+    mine = await say(tg, cy, "/mybookings")
+    assert "Ben" in str(mine["text"]) and "Anna" not in str(mine["text"])
+    assert "Anna" in str((await say(tg, ed, "/mybookings"))["text"])
+    assert bot.services is not None
+    (cys,) = await bot.services.booking.upcoming(cy.id)
+    assert cys.staff_name == "Ben"
+    history = await bot.services.booking.bookings.history(cys.id)
+    assert [(h.origin, h.action) for h in history] == [("admin", "created")]
