@@ -154,8 +154,14 @@ async def change_log(v: Viewer, item: int, page: int) -> View | None:
     lines = [t._("🕘 <b>Recent changes</b>"), ""]
     if not entries:
         lines.append(t._("No changes recorded yet."))
+    names = {a.telegram_user_id: a.name for a in await v.services.roles.admins() if a.name}
     for entry in entries:
-        who = str(entry.actor) if entry.actor is not None else "bookbot load-config"
+        if entry.actor is None:
+            who = "bookbot load-config"
+        elif entry.actor in names:
+            who = f"{names[entry.actor]} ({entry.actor})"
+        else:
+            who = str(entry.actor)
         lines.append(
             t._(
                 "{when} · {who}\n{what}: {old} → {new}",

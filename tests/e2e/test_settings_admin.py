@@ -144,3 +144,20 @@ async def test_export_loads_back_to_the_same_configuration(
     # Loading it into the bot's own database changes nothing.
     result = await load_setup_file(path, bot.services.db, default_timezone="UTC")
     assert not result
+
+
+async def test_recent_changes_name_the_admin(tg: FakeTelegram, bot: BotRuntime) -> None:
+    admin = tg.user(ADMIN_ID, first_name="Ada")
+    bea = tg.user(7503, first_name="Bea")
+    await say(tg, bea, "/start")
+    admins = await screen_of(tg, admin, "🔑 Admins")
+    await tap(tg, admin, admins, "➕ Add an admin")
+    mark = tg.mark()
+    await tg.send_forwarded(admin, bea)
+    await tg.next_message(admin.id, since=mark, timeout=WAIT)
+    business = await screen_of(tg, bea, "🏢 Business")
+    await answer(tg, bea, business, "Horizon", "21")
+    log = await screen_of(tg, admin, "🕘 Recent changes")
+    text = str(log["text"])
+    assert f"Bea ({bea.id})\nbusiness.horizon_days: 14 → 21" in text
+    assert f"{ADMIN_ID}\nadmin {bea.id}: — → Bea" in text
