@@ -4,10 +4,12 @@ booking side by side."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from bot.app import BotRuntime
 from bot.clock import ManualClock
+from handlers.settings.conversation import TIMEOUT
 from tests.e2e.flows import WAIT, reach_step, say, tap
 from tests.e2e.harness import ADMIN_ID, bot_settings, button_data, buttons, running_bot
 from tests.fakes.telegram import FakeTelegram, FakeUser
@@ -194,5 +196,18 @@ async def test_cancel_leaves_a_question(tg: FakeTelegram, bot: BotRuntime) -> No
     assert "Nothing changed." in str(cancelled["text"])
     stray = await say(tg, admin, "Salon Nova")
     assert "didn't catch that" in str(stray["text"])
+    assert bot.services is not None
+    assert (await bot.services.booking.business()).name == "Test Salon"
+
+
+async def test_a_question_left_an_hour_expires(
+    tg: FakeTelegram, bot: BotRuntime, clock: ManualClock
+) -> None:
+    admin = tg.user(ADMIN_ID, first_name="Ada")
+    business = await open_business(tg, admin)
+    await tap(tg, admin, business, "Name")
+    clock.advance(TIMEOUT + timedelta(minutes=1))
+    expired = await say(tg, admin, "Salon Nova")
+    assert "That settings step has expired. Send /settings to start again." in str(expired["text"])
     assert bot.services is not None
     assert (await bot.services.booking.business()).name == "Test Salon"
