@@ -106,7 +106,7 @@ async def help_command(update: Update, context: BotContext) -> None:
     user = update.effective_user
     if user is not None:
         services = context.services
-        if await services.booking.catalog.staff_by_telegram_id(user.id) is not None:
+        if await services.roles.staff_member(user.id) is not None:
             text += render.STAFF_HELP
         if await services.roles.is_admin(user.id):
             text += render.ADMIN_HELP
