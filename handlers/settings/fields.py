@@ -420,11 +420,12 @@ def _template_field(key: str) -> Field:
                 known=escape(known),
                 example=escape("{service}: {customer_name}"),
             )
+        current = "<pre>" + escape(shorten(now, 1500)) + "</pre>"
         return v.t._(
             "Type the description of the calendar events (now below). Lines whose "
             "placeholders are all empty are left out.\nPlaceholders: {known}\n"
             "Example: {example}\n\n{value}",
-            value=f"<pre>{escape(shorten(now, 1500))}</pre>",
+            value=current,
             known=escape(known),
             example=escape("Customer: {customer_name}, {customer_phone}"),
         )

@@ -197,7 +197,8 @@ def day_ranges(t: Texts, text: str) -> list[str]:
             )
         start, end = _minute_of(t, ends[0], end=False), _minute_of(t, ends[1], end=True)
         if start >= end:
-            raise ValueError(t._("{range} ends before it starts.", range=f"{ends[0]}-{ends[1]}"))
+            backwards = ends[0] + "-" + ends[1]
+            raise ValueError(t._("{range} ends before it starts.", range=backwards))
         spans.append((start, end))
     if not spans:
         raise ValueError(t._("Write the hours, e.g. 09:00-13:00, 14:00-18:00 or 9-17, or “off”."))
