@@ -10,7 +10,7 @@ from html import escape
 
 from bot.admin.config import Gone, Invalid, Outcome, Saved, days_between
 from bot.admin.roles import AdminRemoved, FromEnvironment, LastAdmin
-from handlers.settings.screens import Viewer
+from handlers.settings.view import Viewer
 from storage.reassign import Reassigned
 from storage.records import BookingRecord
 

@@ -46,9 +46,11 @@ from handlers.render import booking_details
 from handlers.routing import TextFor, expect_text, stop_expecting, with_timeout
 from handlers.settings import parse
 from handlers.settings.actions import ACTIONS, outcome_note
+from handlers.settings.catalog_screens import booking_view
 from handlers.settings.fields import FIELDS, Done, days_off_or_clashes
 from handlers.settings.keys import Ask, BookingAct, Do, Screen, screen
-from handlers.settings.screens import Viewer, booking_view, build
+from handlers.settings.screens import build
+from handlers.settings.view import Viewer
 from storage.bookings import Changed
 from storage.reassign import Reassigned
 from storage.records import BookingRecord

@@ -21,7 +21,7 @@ from handlers.keyboards import button
 from handlers.limits import shorten
 from handlers.settings import parse
 from handlers.settings.keys import do, screen
-from handlers.settings.screens import WEEKDAY_NAMES, View, Viewer, booking_line
+from handlers.settings.view import WEEKDAY_NAMES, View, Viewer, booking_line
 from storage.records import ServiceRecord, StaffRecord
 
 NAME_LIMIT = 60
