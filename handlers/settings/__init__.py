@@ -5,6 +5,7 @@ off, calendar events, bookings, admins, export, recent changes); staff's own /ho
 Layout: `keys` (typed button data), `parse` (lenient reading of typed values with precise,
 translated errors), `screens` (every menu screen: text and keyboard, current values shown),
 `fields` (every typed value: its question, parser and the change it makes), `actions` (what
-each button changes), `conversation` (the wiring, persistent like the booking conversation,
+each button changes), `customers` (what customers are told of the business's changes to
+their bookings), `conversation` (the wiring, persistent like the booking conversation,
 with /settings, /hours and /dayoff); each role's command menu is `handlers.menus`.
 """

@@ -19,8 +19,6 @@ from html import escape
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, InputFile, Update
-from telegram.constants import ParseMode
-from telegram.error import TelegramError
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -37,23 +35,19 @@ from handlers import callbacks as cb
 from handlers.common import answer, send, show, stale_button, unknown_command
 from handlers.context import BotContext
 from handlers.keyboards import button
-from handlers.language import texts_for_chat, texts_of
-from handlers.limits import shorten
+from handlers.language import texts_of
 from handlers.menus import has_seen, publish_menu
-from handlers.outputs import send_ics
 from handlers.prompt import State
-from handlers.render import booking_details
 from handlers.routing import TextFor, expect_text, stop_expecting, with_timeout
 from handlers.settings import parse
 from handlers.settings.actions import ACTIONS, outcome_note
 from handlers.settings.catalog_screens import booking_view
+from handlers.settings.customers import tell_cancelled, tell_moved, tell_reassigned
 from handlers.settings.fields import FIELDS, Done, days_off_or_clashes
 from handlers.settings.keys import Ask, BookingAct, Do, Screen, screen
 from handlers.settings.screens import build
 from handlers.settings.view import Viewer
 from storage.bookings import Changed
-from storage.reassign import Reassigned
-from storage.records import BookingRecord
 
 log = logging.getLogger(__name__)
 
@@ -362,65 +356,6 @@ async def _move_answer(
     else:
         done = Done(None, "bookings", staff_id, note=t._("⚠️ That booking is no longer active."))
     return await _finish(update, context, v, done, new_message=True)
-
-
-async def tell_moved(context: BotContext, booking: BookingRecord) -> None:
-    """Tell the customer the business moved their booking, with the updated .ics."""
-    services = context.services
-    business = await services.booking.business()
-    t = await texts_for_chat(services, booking.customer_telegram_id)
-    text = t._(
-        "🕘 <b>Your booking was moved</b> by {business}.\n\n{details}",
-        business=escape(shorten(business.name, 100)),
-        details=booking_details(booking, business.tz, address=business.address),
-    )
-    try:
-        chat = booking.customer_telegram_id
-        await context.bot.send_message(chat, text, parse_mode=ParseMode.HTML)
-        await send_ics(context, chat, booking, business, "PUBLISH")
-    except TelegramError as err:
-        log.info("could not tell a customer about a move: %s", err)
-
-
-async def tell_reassigned(context: BotContext, handed: Reassigned) -> None:
-    """Tell the customer who now takes their booking: the old entry's cancelling .ics, then
-    the new one."""
-    services = context.services
-    business = await services.booking.business()
-    booking = handed.booking
-    t = await texts_for_chat(services, booking.customer_telegram_id)
-    text = t._(
-        "👤 <b>Your booking is now with {staff}</b> (same time).\n\n{details}",
-        staff=escape(shorten(booking.staff_name, 60)),
-        details=booking_details(booking, business.tz, address=business.address),
-    )
-    try:
-        chat = booking.customer_telegram_id
-        await context.bot.send_message(chat, text, parse_mode=ParseMode.HTML)
-        await send_ics(context, chat, handed.cancelled, business, "CANCEL")
-        await send_ics(context, chat, booking, business, "PUBLISH")
-    except TelegramError as err:
-        log.info("could not tell a customer about a new staff member: %s", err)
-
-
-async def tell_cancelled(context: BotContext, booking: BookingRecord) -> None:
-    """Tell the customer the business cancelled their booking, with a cancelling .ics."""
-    services = context.services
-    business = await services.booking.business()
-    t = await texts_for_chat(services, booking.customer_telegram_id)
-    text = t._(
-        "❌ <b>Your booking was cancelled</b> by {business}. We are sorry.\n\n{details}\n\n"
-        "You are welcome to book another time with /start.",
-        business=escape(shorten(business.name, 100)),
-        details=booking_details(booking, business.tz, address=business.address),
-    )
-    try:
-        await context.bot.send_message(
-            booking.customer_telegram_id, text, parse_mode=ParseMode.HTML
-        )
-        await send_ics(context, booking.customer_telegram_id, booking, business, "CANCEL")
-    except TelegramError as err:
-        log.info("could not tell a customer about a cancellation: %s", err)
 
 
 # --- typed answers ---------------------------------------------------------------------
