@@ -30,7 +30,7 @@ from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes, Defaults
 
 from bot.admin.config import ConfigService
-from bot.admin.roles import Roles
+from bot.admin.roles import Roles, ToEveryAdmin
 from bot.booking import BookingService, ExternalBusy
 from bot.business import BusinessSettings
 from bot.clock import Clock
@@ -372,7 +372,9 @@ def runtime_parts(
     notices: QueuedNotices,
 ) -> list[Part]:
     """What runs while the bot runs, in start order (stopped in reverse)."""
-    outbox = OutboxWorker.from_services(services, notices, before_write=pull.expect_echo)
+    outbox = OutboxWorker.from_services(
+        services, ToEveryAdmin(notices, AdminRepository(services.db)), before_write=pull.expect_echo
+    )
     sender = TelegramSender(services.settings)
     dispatcher = build_dispatcher(services, app, sender, notices)
 
@@ -425,7 +427,10 @@ class BotRuntime:
                 recipients=notice_recipients,
             )
             self.services = services = build_services(
-                self.settings, self.db, self.clock, self._notices
+                self.settings,
+                self.db,
+                self.clock,
+                ToEveryAdmin(self._notices, AdminRepository(self.db)),
             )
             business = await services.booking.business()
             self.app = app = build_application(self.settings, services, business)

@@ -59,6 +59,7 @@ BUSINESS_KEYS = frozenset(
         "event_invite_customer",
         "event_send_updates",
         "default_language",
+        "reminder_offsets_hours",
     }
 )
 SERVICE_KEYS = frozenset(

@@ -75,7 +75,14 @@ def business_table(business: BusinessSettings) -> dict[str, Any]:
         "event_invite_customer": business.event_invite_customer,
         "event_send_updates": business.event_send_updates,
         "default_language": business.default_language,
+        "reminder_offsets_hours": [_hours(offset) for offset in business.reminder_offsets],
     }
+
+
+def _hours(value: Any) -> int | float:
+    """timedelta(hours=2) -> 2; timedelta(minutes=90) -> 1.5 (as the setup file writes it)."""
+    hours = value.total_seconds() / 3600
+    return int(hours) if hours == int(hours) else hours
 
 
 def _service_table(service: ServiceRecord) -> dict[str, Any]:

@@ -4,10 +4,12 @@ in the audit log; the last admin and the ADMIN_IDS admins cannot be removed in c
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from enum import Enum
 
 from bot.clock import Clock
+from bot.notices import CalendarWriteFailed, GoogleAccessLost, Notice, Notices
 from storage.admins import AdminRepository
 from storage.audit import AuditRepository, Change
 from storage.catalog import CatalogRepository
@@ -147,3 +149,19 @@ class Roles:
         change = Change(what=f"admin {telegram_user_id}", old="admin", new=None)
         await self._audit.record([change], actor=actor, now=self._clock.now())
         return AdminRemoved()
+
+
+class ToEveryAdmin:
+    """`Notices` that reach the admins added in chat too: a notice for admins (a revoked
+    Google account, a change Google refused for good) names ADMIN_IDS where it is made."""
+
+    def __init__(self, inner: Notices, admins: AdminRepository) -> None:
+        self._inner = inner
+        self._admins = admins
+
+    async def notify(self, notice: Notice) -> None:
+        if isinstance(notice, GoogleAccessLost | CalendarWriteFailed):
+            added = [a.telegram_user_id for a in await self._admins.all()]
+            everyone = tuple(dict.fromkeys((*notice.admin_chat_ids, *added)))
+            notice = dataclasses.replace(notice, admin_chat_ids=everyone)
+        await self._inner.notify(notice)

@@ -14,7 +14,13 @@ from telegram import InlineKeyboardMarkup, Message, MessageOriginHiddenUser, Mes
 
 from bot.admin.config import Gone, Outcome, Saved, days_between
 from bot.admin.roles import AdminAdded
-from bot.business import MAX_ACTIVE_BOOKINGS_LIMIT, MAX_HORIZON_DAYS
+from bot.business import (
+    MAX_ACTIVE_BOOKINGS_LIMIT,
+    MAX_HORIZON_DAYS,
+    MAX_REMINDER_OFFSET,
+    MAX_REMINDERS,
+    MIN_REMINDER_OFFSET,
+)
 from bot.domain.event_template import PLACEHOLDERS
 from bot.setup_file import MAX_BUFFER_MINUTES, MAX_DAY_MINUTES, WEEKDAYS
 from handlers.keyboards import button
@@ -154,6 +160,27 @@ async def _q_language(v: Viewer) -> str:
         "Examples: en, es, ru",
         value=escape(b.default_language),
     )
+
+
+async def _q_reminders(v: Viewer) -> str:
+    b = await v.services.booking.business()
+    now = ", ".join(_minutes_now(v, o) for o in b.reminder_offsets) or v.t._("off")
+    return v.t._(
+        "How long before an appointment are customers reminded (now: {value})? At most five "
+        "times, or off.\nExamples: 24h, 2h or 1d, 3h, 30m",
+        value=now,
+    )
+
+
+def _reminder_hours(v: Viewer, text: str) -> list[int | float]:
+    minutes = parse.reminder_offsets(
+        v.t,
+        text,
+        least=int(MIN_REMINDER_OFFSET.total_seconds() // 60),
+        most=int(MAX_REMINDER_OFFSET.total_seconds() // 60),
+        count=MAX_REMINDERS,
+    )
+    return [m // 60 if m % 60 == 0 else m / 60 for m in minutes]
 
 
 def _address(v: Viewer, text: str) -> str:
@@ -515,6 +542,7 @@ FIELDS: dict[str, Field] = {
         lambda v, s: parse.whole_number(v.t, s, least=1, most=MAX_ACTIVE_BOOKINGS_LIMIT),
         "max_active_bookings",
     ),
+    "reminders": _business_field(_q_reminders, _reminder_hours, "reminder_offsets_hours"),
     "language": _business_field(
         _q_language, lambda v, s: parse.language(v.t, s), "default_language"
     ),

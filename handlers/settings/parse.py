@@ -358,3 +358,20 @@ def day_and_time(t: Texts, text: str, today: date) -> tuple[date, int]:
     if not day_text.strip():
         raise ValueError(t._("Write the day and the time, e.g. 2026-12-24 14:00 or 24.12. 14:30."))
     return one_date(t, day_text.strip(), today), _minute_of(t, time_text, end=False)
+
+
+def reminder_offsets(t: Texts, text: str, *, least: int, most: int, count: int) -> list[int]:
+    """'24h, 2h' -> [1440, 120] minutes before the appointment; 'off' -> none."""
+    value = text.strip().lower()
+    if value in _OFF_WORDS:
+        return []
+    offsets = [
+        duration_minutes(t, part, least=least, most=most)
+        for part in re.split(r"\s*[,;]\s*|\s+and\s+", value)
+        if part
+    ]
+    if len(offsets) > count:
+        raise ValueError(t._("At most {n} reminders, please.", n=count))
+    if len(set(offsets)) != len(offsets):
+        raise ValueError(t._("Each reminder once, please: two of them are the same."))
+    return sorted(offsets, reverse=True)

@@ -150,6 +150,14 @@ async def business_screen(v: Viewer, item: int, page: int) -> View | None:
         t._("Phone: {value}", value=t._(CONTACT_CHOICES[b.ask_phone])),
         t._("E-mail: {value}", value=t._(CONTACT_CHOICES[b.ask_email])),
         t._("Upcoming bookings per customer: at most {n}", n=b.max_active_bookings),
+        t._(
+            "Reminders: {offsets}",
+            offsets=", ".join(
+                t._("{time} before", time=minutes_text(t, minutes_of(o)))
+                for o in b.reminder_offsets
+            )
+            or t._("off"),
+        ),
         t._("Default language: {value}", value=escape(b.default_language)),
     ]
     rows = [
@@ -161,7 +169,10 @@ async def business_screen(v: Viewer, item: int, page: int) -> View | None:
             button(t._("Bookings per customer"), ask("maxbook")),
         ],
         [button(t._("Phone"), screen("contact", 0)), button(t._("E-mail"), screen("contact", 1))],
-        [button(t._("Default language"), ask("language"))],
+        [
+            button(t._("Reminders"), ask("reminders")),
+            button(t._("Default language"), ask("language")),
+        ],
         nav_row(v, "main"),
     ]
     return "\n".join(lines), markup(rows)

@@ -24,6 +24,14 @@ async def open_business(tg: FakeTelegram, admin: FakeUser) -> dict[str, object]:
     return await tap(tg, admin, menu, "🏢 Business")
 
 
+async def answer_business(
+    tg: FakeTelegram, admin: FakeUser, screen: dict[str, object], label: str, text: str
+) -> dict[str, object]:
+    """Tap a business value and type it."""
+    await tap(tg, admin, screen, label)
+    return await say(tg, admin, text)
+
+
 async def test_time_zone_near_miss_is_refused_with_a_suggestion(
     tg: FakeTelegram, bot: BotRuntime
 ) -> None:
@@ -58,6 +66,12 @@ async def test_every_business_value_is_validated_and_kept_on_the_step(
         ("Bookings per customer", ["101"], "3", "at most 3"),
         ("Default language", ["klingon-xx"], "es", "Default language: es"),
         ("Address", [""], "Harbour road 2", "Address: Harbour road 2"),
+        (
+            "Reminders",
+            ["2m", "1h, 1h", "1h, 2h, 3h, 4h, 5h, 6h"],
+            "3h, 1d",
+            "Reminders: 1 d before, 3 h before",
+        ),
     ]
     screen: dict[str, object] = business
     for label, wrong, right, shown in cases:
@@ -70,6 +84,11 @@ async def test_every_business_value_is_validated_and_kept_on_the_step(
         screen = await say(tg, admin, right)
         assert "✅ Saved." in str(screen["text"]), (label, screen["text"])
         assert shown in str(screen["text"]), (label, screen["text"])
+    assert bot.services is not None
+    reminders = (await bot.services.booking.business()).reminder_offsets
+    assert reminders == (timedelta(days=1), timedelta(hours=3))
+    screen = await answer_business(tg, admin, screen, "Reminders", "off")
+    assert "Reminders: off" in str(screen["text"])
     # A value valid alone but not with the others: notice longer than the horizon.
     await tap(tg, admin, screen, "Notice")
     refused = await say(tg, admin, "61d")

@@ -3,6 +3,8 @@ ADMIN_IDS one in chat; every change in the audit log."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot.admin.roles import (
     AdminAdded,
     AdminRemoved,
@@ -12,8 +14,10 @@ from bot.admin.roles import (
     NotAdmin,
     Role,
     Roles,
+    ToEveryAdmin,
 )
 from bot.clock import ManualClock
+from bot.notices import GoogleAccessLost, GoogleConnected, Notice
 from storage.admins import AdminRepository
 from storage.audit import AuditRepository
 from storage.catalog import CatalogRepository
@@ -55,3 +59,25 @@ async def test_environment_admins_are_not_removed_in_chat(db: Database, clock: M
     assert isinstance(await roles.add_admin(1, 5, "Fay"), AdminAdded)
     assert isinstance(await roles.remove_admin(1, 5), AdminRemoved)  # ADMIN_IDS one remains
     assert [a.telegram_user_id for a in await roles.admins()] == [1]
+
+
+class _Recorded:
+    def __init__(self) -> None:
+        self.notices: list[Notice] = []
+
+    async def notify(self, notice: Notice) -> None:
+        self.notices.append(notice)
+
+
+async def test_admin_notices_reach_admins_added_in_chat(db: Database, clock: ManualClock) -> None:
+    roles = _roles(db, clock, frozenset({1}))
+    await roles.add_admin(1, 5, "Fay")
+    inner = _Recorded()
+    notices = ToEveryAdmin(inner, AdminRepository(db))
+    lost = GoogleAccessLost(
+        staff_name="Anna", staff_chat_id=None, reconnect_url=None, admin_chat_ids=(1,)
+    )
+    await notices.notify(lost)
+    connected = GoogleConnected(staff_chat_id=9, email="anna@example.com", missing=())
+    await notices.notify(connected)
+    assert inner.notices == [replace(lost, admin_chat_ids=(1, 5)), connected]

@@ -27,7 +27,9 @@ async def _document(db: Database) -> dict[str, object]:
 
 async def test_export_round_trip(db: Database, tmp_path: Path) -> None:
     await load_setup_file(SALON, db, default_timezone="UTC")
+    await SettingsRepository(db).put_many({"business.reminder_offsets": [90, 1440]})
     document = await _document(db)
+    assert document["business"]["reminder_offsets_hours"] == [1.5, 24]  # type: ignore[index]
     text = to_toml(document)
     assert tomllib.loads(text)["business"]["name"] == "Test Salon"
     path = tmp_path / "export.toml"
