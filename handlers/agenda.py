@@ -16,7 +16,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, TypeHandler
 from bot.outbound import Button
 from handlers import callbacks as cb
 from handlers.agenda_callbacks import AgendaModeChoice, AgendaSettings, AgendaTime, ShowAgenda
-from handlers.common import answer, show
+from handlers.common import answer, show, unknown_command
 from handlers.context import BotContext
 from handlers.i18n import Texts
 from handlers.language import texts_of
@@ -43,11 +43,7 @@ async def _staff(update: Update, context: BotContext, t: Texts) -> StaffRecord |
         else None
     )
     if staff is None or not staff.active:
-        await show(
-            update,
-            context,
-            t._("/agenda is for staff members. Ask the admin for an invite link."),
-        )
+        await unknown_command(update, context)  # nothing shows that the command exists
         return None
     return staff
 

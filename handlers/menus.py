@@ -36,6 +36,7 @@ CUSTOMER = (
     ("help", N_("What I can do")),
 )
 STAFF = (
+    ("agenda", N_("Your bookings today, tomorrow or this week")),
     ("hours", N_("Your weekly hours")),
     ("dayoff", N_("Take a day off")),
     ("calendars", N_("Where bookings go, which calendars block your time")),

@@ -130,7 +130,8 @@ async def test_changes_are_recorded_and_shown(tg: FakeTelegram, bot: BotRuntime)
 async def test_non_admins_get_the_unknown_command_answer(tg: FakeTelegram, bot: BotRuntime) -> None:
     customer = tg.user(7302, first_name="Cy")
     unknown = await say(tg, customer, "/nosuchcommand")
-    for command in ("/settings", "/hours", "/dayoff 24.12.", "/invite Anna", "/links"):
+    commands = ("/settings", "/hours", "/dayoff 24.12.", "/invite Anna", "/links", "/agenda")
+    for command in commands:
         answer = await say(tg, customer, command)
         assert answer["text"] == unknown["text"], command
 
