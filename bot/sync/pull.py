@@ -110,6 +110,7 @@ class CalendarPull:
         self._due: set[int] = set()  # staff whose destination calendar was notified
         self._verdict_due: set[int] = set()  # ... whose busy cache waits for that sync
         self._echo_until: dict[int, datetime] = {}  # staff id -> end of an expected echo
+        self._dropped: set[int] = set()  # ... whose cache a notification already dropped
         self._lock = asyncio.Lock()
         # When each calendar was last read (this process): a calendar with a live channel is
         # still read after a restart and every PUSH_SAFETY_POLL, in case a notification was lost.
@@ -146,12 +147,17 @@ class CalendarPull:
         """One cycle over every connected staff member (serialised with other cycles)."""
         async with self._lock:
             due, self._due = self._due, set()
+            dropped, self._dropped = self._dropped, set()
             report = CycleReport()
             for account in await self._links.accounts():
                 try:
                     if account.status == "connected":
-                        forced = account.staff_id in due
-                        await self._cycle_staff(account.staff_id, report, forced=forced)
+                        await self._cycle_staff(
+                            account.staff_id,
+                            report,
+                            forced=account.staff_id in due,
+                            dropped=account.staff_id in dropped,
+                        )
                     else:
                         await self._drop_unwanted(None, account.staff_id, keep=set())
                 except (GoogleError, NotConnected) as err:
@@ -165,7 +171,9 @@ class CalendarPull:
                 self._on_calendar_changed(staff_id)
             return report
 
-    async def _cycle_staff(self, staff_id: int, report: CycleReport, *, forced: bool) -> None:
+    async def _cycle_staff(
+        self, staff_id: int, report: CycleReport, *, forced: bool, dropped: bool
+    ) -> None:
         choices = await self._links.calendars(staff_id)
         destination = next((c.calendar_id for c in choices if c.is_destination), None)
         try:
@@ -198,7 +206,7 @@ class CalendarPull:
             report.pushed += 1
             return
         report.calendars += 1
-        await self.sync_calendar(session, destination, report)
+        await self.sync_calendar(session, destination, report, dropped=dropped)
 
     def _push_fresh(self, staff_id: int, fresh: bool) -> None:
         """Tell the busy-time cache whether channels watch all the staff member's calendars;
@@ -231,9 +239,16 @@ class CalendarPull:
             await self._state.forget(staff_id, state.calendar_id)
 
     async def sync_calendar(
-        self, session: AccountSession, calendar_id: str, report: CycleReport
+        self,
+        session: AccountSession,
+        calendar_id: str,
+        report: CycleReport,
+        *,
+        dropped: bool = False,
     ) -> None:
-        """Read the calendar's changes (or the horizon, without a usable token) and apply them."""
+        """Read the calendar's changes (or the horizon, without a usable token) and apply them.
+        `dropped`: a notification already dropped the busy cache for the changes this sync
+        reads (each later change brings its own notification), so it is not dropped twice."""
         staff_id = session.staff_id
         state = await self._state.get(staff_id, calendar_id)
         token = state.sync_token if state is not None else None
@@ -244,8 +259,9 @@ class CalendarPull:
             changed, next_token = await self._read(session, calendar_id, None, report)
         await self._state.save_sync_token(staff_id, calendar_id, next_token, now=self._clock.now())
         self._polled[(staff_id, calendar_id)] = self._clock.now()
+        judged = staff_id in self._verdict_due
         self._verdict_due.discard(staff_id)
-        if changed:
+        if changed and (judged or not dropped):
             self._on_calendar_changed(staff_id)
 
     async def _read(
@@ -359,6 +375,8 @@ class CalendarPull:
             self._verdict_due.add(staff_id)  # the sync below tells whether busy time changed
         else:
             self._on_calendar_changed(staff_id)
+            if destination:
+                self._dropped.add(staff_id)
         if destination:
             self._due.add(staff_id)
             self._wake.set()
