@@ -6,6 +6,7 @@ or an admin sets one.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from datetime import timedelta
@@ -21,6 +22,8 @@ SendUpdates = Literal["all", "externalOnly", "none"]
 _SEND_UPDATES = ("all", "externalOnly", "none")
 _CONTACT_CHOICES = ("no", "optional", "required")
 MAX_ACTIVE_BOOKINGS_LIMIT = 100
+CONTACT_LIMIT = 64
+_USERNAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{4,31}")
 
 # Every number has a bound, so no date arithmetic downstream can overflow.
 MAX_HORIZON_DAYS = 366
@@ -59,6 +62,10 @@ class BusinessSettings:
     default_language: str = "en"
     # How long before an appointment the customer is reminded (none: no reminders).
     reminder_offsets: tuple[timedelta, ...] = DEFAULT_REMINDER_OFFSETS
+    # How customers reach the business, shown wherever the bot says "contact us".
+    contact_phone: str = ""
+    contact_telegram: str = ""  # a Telegram username, without the @
+    contact_email: str = ""  # also the ORGANIZER of the .ics files customers get
 
     def __post_init__(self) -> None:
         ZoneInfo(self.timezone)
@@ -96,6 +103,16 @@ class BusinessSettings:
         for offset in self.reminder_offsets:
             if not MIN_REMINDER_OFFSET <= offset <= MAX_REMINDER_OFFSET:
                 raise ValueError("each reminder offset must be between 5 minutes and 30 days")
+        if max(map(len, (self.contact_phone, self.contact_telegram, self.contact_email))) > (
+            CONTACT_LIMIT
+        ):
+            limit = CONTACT_LIMIT
+            raise ValueError(f"contact phone, Telegram and e-mail: {limit} characters at most")
+        if self.contact_telegram and not _USERNAME.fullmatch(self.contact_telegram):
+            raise ValueError(
+                "contact_telegram must be a Telegram username like my_salon (5-32 "
+                "letters, digits or _), without @"
+            )
         if self.ask_phone not in _CONTACT_CHOICES or self.ask_email not in _CONTACT_CHOICES:
             raise ValueError(f"ask_phone/ask_email must be one of {_CONTACT_CHOICES}")
 

@@ -33,6 +33,7 @@ from pydantic import (
 )
 
 from bot.business import MAX_ACTIVE_BOOKINGS_LIMIT, MAX_HORIZON_DAYS, BusinessSettings
+from bot.domain.contact import normalize_email
 from bot.domain.event_template import DEFAULT_DESCRIPTION, DEFAULT_TITLE
 from bot.domain.event_template import validate as validate_template
 from bot.domain.money import InvalidPrice, check_currency, format_money, max_minor, parse_price
@@ -124,6 +125,19 @@ class BusinessSection(_Strict):
     default_language: str = Field(default="en", min_length=2, max_length=35)
     # Customer reminders, hours before the appointment ([] = none); 0.5 = 30 minutes.
     reminder_offsets_hours: list[float] = Field(default=[24, 2], max_length=5)
+    contact_phone: str = Field(default="", max_length=64)
+    contact_telegram: str = Field(default="", max_length=64)
+    contact_email: str = Field(default="", max_length=64)
+
+    @field_validator("contact_email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        return normalize_email(value) if value.strip() else ""
+
+    @field_validator("contact_telegram")
+    @classmethod
+    def _username(cls, value: str) -> str:
+        return value.strip().removeprefix("@")
 
     @field_validator("event_title", "event_description")
     @classmethod
@@ -320,6 +334,9 @@ def _business(section: BusinessSection, default_timezone: str) -> BusinessSettin
             reminder_offsets=tuple(
                 timedelta(minutes=round(h * 60)) for h in section.reminder_offsets_hours
             ),
+            contact_phone=section.contact_phone.strip(),
+            contact_telegram=section.contact_telegram,
+            contact_email=section.contact_email,
         )
     except Exception as err:
         raise SetupFileError(f"business: {err}") from err

@@ -15,6 +15,7 @@ from bot.staff_link import Refused
 from handlers.booking import SERVICE_PAYLOAD
 from handlers.common import send, unknown_command
 from handlers.context import BotContext
+from handlers.language import texts_of
 from handlers.limits import MAX_MESSAGE, shorten, visible_len
 from handlers.notices import refusal_text
 
@@ -33,15 +34,19 @@ async def invite(update: Update, context: BotContext) -> None:
     if not await is_admin(update, context):
         await unknown_command(update, context)  # nothing shows that the command exists
         return
+    t = await texts_of(update, context)
     query = " ".join(context.args or []).strip()
     links = context.services.staff_link
     if not query:
         active = [s for s in await links.catalog.all_staff() if s.active]
-        names = ", ".join(escape(shorten(s.name, NAME_LIMIT)) for s in active[:STAFF_LISTED])
+        shown = [escape(shorten(s.name, NAME_LIMIT)) for s in active[:STAFF_LISTED]]
         if len(active) > STAFF_LISTED:
-            names += f" and {len(active) - STAFF_LISTED} more"
-        names = names or "none yet"
-        await send(update, context, f"Usage: /invite &lt;staff name&gt;\nStaff: {names}")
+            more = len(active) - STAFF_LISTED
+            shown.append(t.n_("{n} more", "{n} more", more))
+        names = t.join(shown) or t._("none yet")
+        await send(
+            update, context, t._("Usage: /invite &lt;staff name&gt;\nStaff: {names}", names=names)
+        )
         return
     user = update.effective_user
     assert user is not None
@@ -49,16 +54,24 @@ async def invite(update: Update, context: BotContext) -> None:
         staff_query=query, admin_id=user.id, bot_username=context.bot.username
     )
     if isinstance(result, Refused):
-        await send(update, context, escape(shorten(refusal_text(result), MAX_MESSAGE // 2)))
+        await send(update, context, escape(shorten(refusal_text(result, t), MAX_MESSAGE // 2)))
         return
     days = result.expires_in.days
     name = escape(shorten(result.staff.name, NAME_LIMIT))
     await send(
         update,
         context,
-        f"Invite link for <b>{name}</b> (single use, valid {days} days):\n"
-        f"{escape(result.link)}\n\nForward it to them; opening it links their Telegram account "
-        "and asks them to sign in with Google.",
+        t.n_(
+            "Invite link for <b>{name}</b> (single use, valid {n} day):\n{link}\n\n"
+            "Forward it to them; opening it links their Telegram account and asks them to "
+            "sign in with Google.",
+            "Invite link for <b>{name}</b> (single use, valid {n} days):\n{link}\n\n"
+            "Forward it to them; opening it links their Telegram account and asks them to "
+            "sign in with Google.",
+            days,
+            name=name,
+            link=escape(result.link),
+        ),
     )
 
 
@@ -67,17 +80,18 @@ async def links(update: Update, context: BotContext) -> None:
     if not await is_admin(update, context):
         await unknown_command(update, context)  # nothing shows that the command exists
         return
+    t = await texts_of(update, context)
     services = await context.services.booking.active_services()
     if not services:
-        await send(update, context, "No services yet: load them with bookbot load-config.")
+        await send(update, context, t._("No services yet: load them with bookbot load-config."))
         return
     bot_link = f"https://t.me/{context.bot.username}"
-    lines = ["Links that open one service directly:", ""]
+    lines = [t._("Links that open one service directly:"), ""]
     lines += [
         f"{escape(shorten(s.name, NAME_LIMIT))}: {bot_link}?start={SERVICE_PAYLOAD}{escape(s.slug)}"
         for s in services
     ]
-    lines += ["", f"All services: {bot_link}"]
+    lines += ["", t._("All services: {link}", link=bot_link)]
     for text in _messages(lines):
         await send(update, context, text)
 

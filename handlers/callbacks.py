@@ -269,6 +269,18 @@ class PickDay(Callback):
 
 @register
 @dataclass(frozen=True, slots=True)
+class DayPart(Callback):
+    """Part `part` of a day's free times (morning, afternoon, evening; paged when long)."""
+
+    prefix: ClassVar[str] = "daypart"
+    service_id: int
+    staff: StaffChoice
+    day: date
+    part: int
+
+
+@register
+@dataclass(frozen=True, slots=True)
 class PickSlot(Callback):
     """A start time was chosen."""
 
@@ -284,6 +296,18 @@ class UseName(Callback):
     """Keep the name we suggested."""
 
     prefix: ClassVar[str] = "usename"
+
+
+NAME_FIELD, PHONE_FIELD, EMAIL_FIELD = 0, 1, 2
+
+
+@register
+@dataclass(frozen=True, slots=True)
+class AskField(Callback):
+    """Go to a contact step of the booking (Back, or a change from the summary)."""
+
+    prefix: ClassVar[str] = "ask"
+    field: int  # NAME_FIELD, PHONE_FIELD or EMAIL_FIELD
 
 
 @register
@@ -388,6 +412,17 @@ class MoveDay(Callback):
 
 @register
 @dataclass(frozen=True, slots=True)
+class MoveDayPart(Callback):
+    """Reschedule: part `part` of a day's free times."""
+
+    prefix: ClassVar[str] = "movepart"
+    booking_id: BookingId
+    day: date
+    part: int
+
+
+@register
+@dataclass(frozen=True, slots=True)
 class MoveSlot(Callback):
     """Reschedule: a new time was chosen; ask to confirm."""
 
@@ -404,6 +439,18 @@ class DoMove(Callback):
     prefix: ClassVar[str] = "move"
     booking_id: BookingId
     start: datetime
+
+
+# --- language ---------------------------------------------------------------------------
+
+
+@register
+@dataclass(frozen=True, slots=True)
+class SetLanguage(Callback):
+    """Read the bot in this catalog language ('auto': follow Telegram's language again)."""
+
+    prefix: ClassVar[str] = "lang"
+    code: Token
 
 
 # --- staff calendars --------------------------------------------------------------------

@@ -24,6 +24,7 @@ from telegram.error import BadRequest
 from handlers import render
 from handlers.context import BotContext
 from handlers.keyboards import menu_keyboard
+from handlers.language import texts_of
 from handlers.limits import MAX_BUTTONS, MAX_MESSAGE, shorten, visible_len
 from handlers.webhook import was_answered
 
@@ -100,51 +101,70 @@ async def answer(
             log.info("callback answer refused: %s", err.message)
 
 
-async def help_command(update: Update, context: BotContext) -> None:
-    """/help."""
-    text = render.HELP
+async def help_text(update: Update, context: BotContext) -> str:
+    """The commands this user can use: everyone's, then staff's and admins' if they are."""
+    t = await texts_of(update, context)
+    parts = [t._(render.HELP)]
     user = update.effective_user
     if user is not None:
         services = context.services
         if await services.roles.staff_member(user.id) is not None:
-            text += render.STAFF_HELP
+            parts.append(t._(render.STAFF_HELP))
         if await services.roles.is_admin(user.id):
-            text += render.ADMIN_HELP
-    await send(update, context, text, menu_keyboard())
+            parts.append(t._(render.ADMIN_HELP))
+    return "\n\n".join(parts)
+
+
+async def help_command(update: Update, context: BotContext) -> None:
+    """/help."""
+    t = await texts_of(update, context)
+    await send(update, context, await help_text(update, context), menu_keyboard(t))
 
 
 async def stale_button(update: Update, context: BotContext) -> None:
     """Any button nobody else handled: old, from before a restart, or forged."""
-    await answer(update, context, "This button has expired.")
+    t = await texts_of(update, context)
+    await answer(update, context, t._("This button has expired."))
     await send(
         update,
         context,
-        "That button is no longer active. Here is the menu to carry on:",
-        menu_keyboard(),
+        t._("That button is no longer active. Here is the menu to carry on:"),
+        menu_keyboard(t),
     )
 
 
 async def noop_button(update: Update, context: BotContext) -> None:
-    """Calendar headers and empty days."""
-    await answer(update, context, "No free times there – pick a day with a number.")
+    """A button that only explains itself (from older day pickers)."""
+    t = await texts_of(update, context)
+    await answer(update, context, t._("No free times there – pick one of the days."))
 
 
 async def unexpected_message(update: Update, context: BotContext) -> None:
     """Text or media outside any step that expects it."""
+    t = await texts_of(update, context)
     await send(
         update,
         context,
-        "I didn't catch that. Tap /start to book an appointment, /mybookings to see your "
-        "bookings, or /help for everything I can do.",
-        menu_keyboard(),
+        t._(
+            "I didn't catch that. Tap /start to book an appointment, /mybookings to see your "
+            "bookings, or /help for everything I can do."
+        ),
+        menu_keyboard(t),
     )
 
 
 async def private_only(update: Update, context: BotContext) -> None:
     """A command in a group chat: everything the bot does is personal (bookings, contact
     details, staff invite links), so it only answers in private chats."""
-    link = f"https://t.me/{context.bot.username}" if context.bot.username else "the bot"
-    await send(update, context, f"Please write to me in a private chat: {link}")
+    t = await texts_of(update, context)
+    if context.bot.username:
+        text = t._(
+            "Please write to me in a private chat: {link}",
+            link=f"https://t.me/{context.bot.username}",
+        )
+    else:
+        text = t._("Please write to me in a private chat.")
+    await send(update, context, text)
 
 
 async def ignore(update: Update, context: BotContext) -> None:
@@ -153,4 +173,6 @@ async def ignore(update: Update, context: BotContext) -> None:
 
 async def unknown_command(update: Update, context: BotContext) -> None:
     """A command the bot does not have."""
-    await send(update, context, "I don't know that command. " + render.HELP, menu_keyboard())
+    t = await texts_of(update, context)
+    text = t._("I don't know that command.") + "\n\n" + await help_text(update, context)
+    await send(update, context, text, menu_keyboard(t))

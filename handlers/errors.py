@@ -11,6 +11,7 @@ from handlers.callbacks import StaleCallback
 from handlers.common import answer, send, stale_button
 from handlers.context import BotContext
 from handlers.keyboards import menu_keyboard
+from handlers.language import texts_of
 
 log = logging.getLogger("bookbot.errors")
 
@@ -34,11 +35,12 @@ async def on_error(update: object, context: BotContext) -> None:
         return
     try:
         await answer(update, context)
+        t = await texts_of(update, context)
         await send(
             update,
             context,
-            "Sorry, something went wrong on our side. Nothing was lost – please try again.",
-            menu_keyboard(),
+            t._("Sorry, something went wrong on our side. Nothing was lost – please try again."),
+            menu_keyboard(t),
         )
     except Exception:
         log.warning("could not tell the user about an error", exc_info=True)

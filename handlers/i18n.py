@@ -15,22 +15,35 @@ from __future__ import annotations
 
 import gettext
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from functools import cache
 from io import BytesIO
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_datetime, format_time
+from babel.dates import (
+    format_date,
+    format_datetime,
+    format_skeleton,
+    format_time,
+    get_timezone_location,
+)
+from babel.lists import format_list
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency
 
+from bot.domain.money import decimals
 from storage.languages import StoredLanguage
 
 SOURCE_LANGUAGE = "en"
 LOCALES_DIR = Path(__file__).with_name("locales")
+
+
+_Day = date  # the names `date` and `datetime` are methods inside `Texts`
+_Moment = datetime
 
 
 def N_(message: str) -> str:
@@ -70,6 +83,54 @@ class Texts:
     def money(self, amount: object, currency: str) -> str:
         """An amount in major units ('€45.00' in English, '45,00 €' in Spanish)."""
         return format_currency(amount, currency, locale=self.locale)  # type: ignore[arg-type]
+
+    def price(self, minor: int, currency: str) -> str:
+        """An amount stored in minor units (4500 EUR cents -> '€45.00' / '45,00 €')."""
+        return self.money(Decimal(minor).scaleb(-decimals(currency)), currency)
+
+    def clock(self, moment: _Moment, tz: ZoneInfo) -> str:
+        """A time of day on the 24-hour clock in this locale's way ('13:00', '13.00')."""
+        return format_skeleton("Hm", moment.astimezone(tz), locale=self.locale)
+
+    def day(self, value: _Day, *, year: bool = False) -> str:
+        """A day with its weekday ('Tue, Nov 24', 'mar, 24 nov'; with the year if asked)."""
+        return format_skeleton("yMMMEd" if year else "MMMEd", value, locale=self.locale)
+
+    def long_day(self, value: _Day) -> str:
+        """A day spelled out ('Tuesday, November 24', 'martes, 24 de noviembre')."""
+        return format_skeleton("MMMMEEEEd", value, locale=self.locale)
+
+    def weekday(self, value: _Day) -> str:
+        """The shortest weekday name, capitalised ('Tu', 'Ma', 'Вт')."""
+        short = format_date(value, "EEEEEE", locale=self.locale)
+        return short[:1].upper() + short[1:].lower()
+
+    def when(self, moment: _Moment, tz: ZoneInfo, *, year: bool = True) -> str:
+        """A day and time in `tz` ('Tue, Nov 24, 2026, 13:00'); name the zone separately."""
+        local = moment.astimezone(tz)
+        pattern = str(self.locale.datetime_formats["medium"])
+        return pattern.replace("{1}", self.day(local.date(), year=year)).replace(
+            "{0}", self.clock(local, tz)
+        )
+
+    def zone(self, tz: ZoneInfo) -> str:
+        """The zone as people say it ('Helsinki time')."""
+        city = get_timezone_location(tz, locale=self.locale, return_city=True)
+        return self._("{city} time", city=city)
+
+    def duration(self, value: timedelta) -> str:
+        """A length of time ('1 h 30 min', '45 min')."""
+        minutes = int(value.total_seconds() // 60)
+        hours, rest = divmod(minutes, 60)
+        if hours and rest:
+            return self._("{hours} h {minutes} min", hours=hours, minutes=rest)
+        if hours:
+            return self._("{hours} h", hours=hours)
+        return self._("{minutes} min", minutes=rest)
+
+    def join(self, items: list[str]) -> str:
+        """Items as a list in this language ('Anna, Ben and Cleo')."""
+        return format_list(items, locale=self.locale) if items else ""
 
 
 def available_languages() -> tuple[str, ...]:

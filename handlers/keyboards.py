@@ -9,13 +9,13 @@ from zoneinfo import ZoneInfo
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from handlers import callbacks as cb
+from handlers.i18n import Texts
 from handlers.limits import shorten
-from handlers.render import clock_time, duration, money, short_when
+from handlers.render import service_name, short_when
 from storage.records import BookingRecord, ServiceRecord, StaffRecord
 
 SLOTS_PER_ROW = 4
 MAX_SLOT_BUTTONS = 96  # 24 rows of 4, a Back row: within the 100 buttons of a keyboard
-WEEKDAY_LETTERS = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
 
 
 def button(text: str, data: cb.Callback) -> InlineKeyboardButton:
@@ -28,49 +28,62 @@ STAFF_BUTTONS = 90
 
 
 def page_row(
-    previous: cb.Callback | None, following: cb.Callback | None
+    t: Texts, previous: cb.Callback | None, following: cb.Callback | None
 ) -> list[InlineKeyboardButton]:
-    """'◀ Previous' / 'Next ▶' buttons of a paged list (empty when there is one page)."""
+    """'◀ Previous page' / 'Next page ▶' buttons of a paged list (empty for one page)."""
     row = []
     if previous is not None:
-        row.append(button("◀ Previous", previous))
+        row.append(button(t._("◀ Previous page"), previous))
     if following is not None:
-        row.append(button("Next ▶", following))
+        row.append(button(t._("Next page ▶"), following))
     return row
 
 
 def services_keyboard(
-    services: Sequence[ServiceRecord], *, previous: int | None = None, next_page: int | None = None
+    t: Texts,
+    services: Sequence[ServiceRecord],
+    *,
+    previous: int | None = None,
+    next_page: int | None = None,
 ) -> InlineKeyboardMarkup:
     """One button per service (of this page), paging, then 'My bookings'."""
     rows = [
         [
             button(
-                f"{shorten(s.name, LABEL_LIMIT)} · {duration(s.duration)} · "
-                f"{money(s.price_minor, s.currency)}",
+                f"{shorten(service_name(t, s), LABEL_LIMIT)} · {t.duration(s.duration)} · "
+                f"{t.price(s.price_minor, s.currency)}",
                 cb.PickService(s.id),
             )
         ]
         for s in services
     ]
     nav = page_row(
+        t,
         cb.ShowServices(previous) if previous is not None else None,
         cb.ShowServices(next_page) if next_page is not None else None,
     )
     if nav:
         rows.append(nav)
-    rows.append([button("📋 My bookings", cb.ShowMyBookings())])
+    rows.append([button(t._("📋 My bookings"), cb.ShowMyBookings())])
     return InlineKeyboardMarkup(rows)
 
 
-def staff_keyboard(service_id: int, staff: Sequence[StaffRecord]) -> InlineKeyboardMarkup:
-    """'Anyone available' first, then each staff member (as many as a keyboard holds)."""
-    rows = [[button("✨ Anyone available", cb.PickStaff(service_id, cb.ANYONE))]]
+def staff_keyboard(
+    t: Texts,
+    service_id: int,
+    staff: Sequence[StaffRecord],
+    *,
+    first: InlineKeyboardButton | None = None,
+) -> InlineKeyboardMarkup:
+    """The first free time (if any), 'Anyone available', then each staff member (as many as
+    a keyboard holds)."""
+    rows = [[first]] if first is not None else []
+    rows.append([button(t._("✨ Anyone available"), cb.PickStaff(service_id, cb.ANYONE))])
     rows += [
         [button(shorten(s.name, LABEL_LIMIT), cb.PickStaff(service_id, cb.StaffChoice(s.id)))]
         for s in staff[:STAFF_BUTTONS]
     ]
-    rows.append([button("« Services", cb.ShowServices())])
+    rows.append([button(t._("« Back to services"), cb.ShowServices())])
     return InlineKeyboardMarkup(rows)
 
 
@@ -79,7 +92,11 @@ def week_start(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
+DAYS_PER_ROW = 4
+
+
 def week_keyboard(
+    t: Texts,
     *,
     week: date,
     free_days: Sequence[date],
@@ -87,22 +104,23 @@ def week_keyboard(
     page: Callable[[date], cb.Callback],
     back: InlineKeyboardButton,
 ) -> InlineKeyboardMarkup:
-    """A calendar row for one week: free days are buttons, other days are dots."""
+    """One week's free days, each button saying its day ('Tu 24'); days without free times
+    are simply not there (the text says the week)."""
     monday = week_start(week)
     free = set(free_days)
-    header = [button(letter, cb.Noop()) for letter in WEEKDAY_LETTERS]
-    days = []
-    for offset in range(7):
-        day = monday + timedelta(days=offset)
-        days.append(button(f"{day.day}", pick(day)) if day in free else button("·", cb.Noop()))
+    days = [
+        button(f"{t.weekday(day)} {day.day}", pick(day))
+        for day in (monday + timedelta(days=offset) for offset in range(7))
+        if day in free
+    ]
+    rows = [days[i : i + DAYS_PER_ROW] for i in range(0, len(days), DAYS_PER_ROW)]
     nav = []
     earlier = [d for d in free if d < monday]
     later = [d for d in free if d >= monday + timedelta(days=7)]
     if earlier:
-        nav.append(button("◀ Earlier", page(week_start(max(earlier)))))
+        nav.append(button(t._("◀ Earlier week"), page(week_start(max(earlier)))))
     if later:
-        nav.append(button("Later ▶", page(week_start(min(later)))))
-    rows = [header, days]
+        nav.append(button(t._("Later week ▶"), page(week_start(min(later)))))
     if nav:
         rows.append(nav)
     rows.append([back])
@@ -110,23 +128,27 @@ def week_keyboard(
 
 
 def slots_keyboard(
+    t: Texts,
     slots: Sequence[datetime],
     tz: ZoneInfo,
     *,
     pick: Callable[[datetime], cb.Callback],
     back: InlineKeyboardButton,
+    extra: Sequence[list[InlineKeyboardButton]] = (),
 ) -> InlineKeyboardMarkup:
-    """Free start times of a day, several to a row."""
+    """Free start times (of one part of a day), several to a row, then `extra` rows."""
     shown = list(slots)[:MAX_SLOT_BUTTONS]
     rows = [
-        [button(clock_time(s, tz), pick(s)) for s in shown[i : i + SLOTS_PER_ROW]]
+        [button(t.clock(s, tz), pick(s)) for s in shown[i : i + SLOTS_PER_ROW]]
         for i in range(0, len(shown), SLOTS_PER_ROW)
     ]
+    rows += [list(row) for row in extra]
     rows.append([back])
     return InlineKeyboardMarkup(rows)
 
 
 def alternatives_keyboard(
+    t: Texts,
     slots: Sequence[datetime],
     tz: ZoneInfo,
     *,
@@ -134,12 +156,13 @@ def alternatives_keyboard(
     other: InlineKeyboardButton,
 ) -> InlineKeyboardMarkup:
     """The nearest free times after a slot was taken."""
-    rows = [[button(short_when(s, tz), pick(s))] for s in slots]
+    rows = [[button(short_when(t, s, tz), pick(s))] for s in slots]
     rows.append([other])
     return InlineKeyboardMarkup(rows)
 
 
 def my_bookings_keyboard(
+    t: Texts,
     bookings: Sequence[BookingRecord],
     tz: ZoneInfo,
     *,
@@ -150,39 +173,40 @@ def my_bookings_keyboard(
     rows = [
         [
             button(
-                f"{short_when(b.start, tz)} · {shorten(b.service_name, LABEL_LIMIT)}",
+                f"{short_when(t, b.start, tz)} · {shorten(b.service_name, LABEL_LIMIT)}",
                 cb.ShowBooking(cb.BookingId(b.id)),
             )
         ]
         for b in bookings
     ]
     nav = page_row(
+        t,
         cb.ShowMyBookings(previous) if previous is not None else None,
         cb.ShowMyBookings(next_page) if next_page is not None else None,
     )
     if nav:
         rows.append(nav)
-    rows.append([button("➕ Book an appointment", cb.ShowServices())])
+    rows.append([button(t._("➕ Book an appointment"), cb.ShowServices())])
     return InlineKeyboardMarkup(rows)
 
 
-def booking_actions_keyboard(booking_id: str) -> InlineKeyboardMarkup:
+def booking_actions_keyboard(t: Texts, booking_id: str) -> InlineKeyboardMarkup:
     """Reschedule / cancel / back."""
     bid = cb.BookingId(booking_id)
     return InlineKeyboardMarkup(
         [
-            [button("🔁 Reschedule", cb.MoveWeek(bid, cb.EARLIEST_DAY))],
-            [button("✖ Cancel booking", cb.AskCancel(bid))],
-            [button("« My bookings", cb.ShowMyBookings())],
+            [button(t._("🔁 Reschedule"), cb.MoveWeek(bid, cb.EARLIEST_DAY))],
+            [button(t._("✖ Cancel booking"), cb.AskCancel(bid))],
+            [button(t._("« Back to my bookings"), cb.ShowMyBookings())],
         ]
     )
 
 
-def menu_keyboard() -> InlineKeyboardMarkup:
+def menu_keyboard(t: Texts) -> InlineKeyboardMarkup:
     """The way back to the start."""
     return InlineKeyboardMarkup(
         [
-            [button("🗓 Book an appointment", cb.ShowServices())],
-            [button("📋 My bookings", cb.ShowMyBookings())],
+            [button(t._("🗓 Book an appointment"), cb.ShowServices())],
+            [button(t._("📋 My bookings"), cb.ShowMyBookings())],
         ]
     )

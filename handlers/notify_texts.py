@@ -46,14 +46,8 @@ WHO: dict[str, str] = {
 
 
 def when(t: Texts, moment: datetime, tz: ZoneInfo) -> str:
-    """A moment in the business zone, the zone named: 'Tue, Nov 24, 2026, 2:30 PM (Europe/…)'."""
-    local = moment.astimezone(tz)
-    return t._(
-        "{day}, {time} ({zone})",
-        day=t.date(local, "EEE, MMM d, y"),
-        time=t.time(local),
-        zone=tz.key,
-    )
+    """A moment in the business zone, the zone named: 'Tue, Nov 24, 2026, 14:30 (Helsinki time)'."""
+    return render.when_in_zone(t, moment, tz)
 
 
 def _contact(t: Texts, booking: BookingRecord) -> str:
@@ -70,8 +64,8 @@ def _contact(t: Texts, booking: BookingRecord) -> str:
 def _span(t: Texts, booking: BookingRecord, tz: ZoneInfo) -> str:
     return t._(
         "{start}–{end}",
-        start=t.time(booking.start.astimezone(tz)),
-        end=t.time(booking.end.astimezone(tz)),
+        start=t.clock(booking.start, tz),
+        end=t.clock(booking.end, tz),
     )
 
 
@@ -94,8 +88,8 @@ def agenda_text(
                 block.append(
                     t._(
                         "☕ free {start}–{end}",
-                        start=t.time(previous_end.astimezone(tz)),
-                        end=t.time(booking.start.astimezone(tz)),
+                        start=t.clock(previous_end, tz),
+                        end=t.clock(booking.start, tz),
                     )
                 )
             previous_end = max(previous_end or booking.end, booking.end)
@@ -148,7 +142,7 @@ class QueueRenderer:
         t = await texts_for_chat(self._services, item.chat_id)
         business = await self._services.booking.business()
         if item.kind == "notice":
-            return await self._notice(item)
+            return await self._notice(item, t)
         if item.kind == "agenda":
             return await self._agenda(item, t, business)
         booking = (
@@ -212,12 +206,16 @@ class QueueRenderer:
     ) -> Sequence[OutboundMessage] | Drop:
         if not booking.is_active:
             return Drop("cancelled")
-        details = render.booking_details(booking, business.tz, address=business.address)
+        details = render.booking_details(t, booking, business.tz, address=business.address)
         url = google_calendar_url(
             title=f"{booking.service_name} – {business.name}",
             start=booking.start,
             end=booking.end,
-            details=f"{booking.service_name} with {booking.staff_name}.",
+            details=t._(
+                "{service} with {staff}. Booked via Telegram.",
+                service=booking.service_name,
+                staff=booking.staff_name,
+            ),
             location=business.address,
         )
         return [
@@ -228,7 +226,7 @@ class QueueRenderer:
                     (Button(text=t._("📅 Add to Google Calendar"), url=url),),
                     (Button(text=t._("📋 My bookings"), callback_data=cb.ShowMyBookings().pack()),),
                 ),
-                attachment=ics_attachment(booking, business, "PUBLISH"),
+                attachment=ics_attachment(t, booking, business, "PUBLISH"),
             )
         ]
 
@@ -304,12 +302,13 @@ class QueueRenderer:
             )
         ]
 
-    async def _notice(self, item: Notification) -> Sequence[OutboundMessage] | Drop:
+    async def _notice(self, item: Notification, t: Texts) -> Sequence[OutboundMessage] | Drop:
         services = self._services
         notice = await notice_codec.decode(
             item.payload, booking=services.booking.bookings.get, business=services.booking.business
         )
         if notice is None:
             return Drop("notice gone")
-        messages = [m for m in notice_texts.render(notice) if m.chat_id == item.chat_id]
+        rendered = notice_texts.render(notice, lambda chat: t)  # one row, one chat
+        messages = [m for m in rendered if m.chat_id == item.chat_id]
         return messages or Drop("no message")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Literal
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
@@ -14,13 +15,16 @@ from handlers import callbacks as cb
 from handlers import render
 from handlers.common import show
 from handlers.context import BotContext
+from handlers.i18n import Texts
 from handlers.keyboards import button
+from handlers.language import texts_for_chat, texts_of
 from storage.records import BookingRecord
 
 ICS_DOMAIN = "bookbot"
+ICS_ALARMS = (timedelta(days=1), timedelta(hours=1))  # reminders in the customer's calendar
 
 
-def _ics_event(booking: BookingRecord, business: BusinessSettings) -> IcsEvent:
+def _ics_event(t: Texts, booking: BookingRecord, business: BusinessSettings) -> IcsEvent:
     title = f"{booking.service_name} – {business.name}"
     return IcsEvent(
         uid=f"{booking.id}@{ICS_DOMAIN}",
@@ -28,26 +32,35 @@ def _ics_event(booking: BookingRecord, business: BusinessSettings) -> IcsEvent:
         start=booking.start,
         end=booking.end,
         summary=title,
-        description=f"{booking.service_name} with {booking.staff_name}",
+        description=t._(
+            "{service} with {staff}", service=booking.service_name, staff=booking.staff_name
+        ),
         location=business.address,
         organizer_name=business.name,
+        organizer_email=business.contact_email,
         dtstamp=booking.updated_at,
         status="CONFIRMED" if booking.is_active else "CANCELLED",
+        alarms=ICS_ALARMS,
+        alarm_text=t._("Reminder: {title}", title=title),
     )
 
 
 def ics_attachment(
-    booking: BookingRecord, business: BusinessSettings, method: Literal["PUBLISH", "CANCEL"]
+    t: Texts,
+    booking: BookingRecord,
+    business: BusinessSettings,
+    method: Literal["PUBLISH", "CANCEL"],
 ) -> Attachment:
-    """The booking as an .ics file (same UID every time, so calendars update it)."""
+    """The booking as an .ics file (same UID every time, so calendars update it); its name
+    says the local day and time."""
     caption = (
-        "Open this file to add the booking to your calendar."
+        t._("Open this file to add the booking to your calendar.")
         if method == "PUBLISH"
-        else "Open this file to remove the booking from your calendar."
+        else t._("Open this file to remove the booking from your calendar.")
     )
     return Attachment(
-        filename=ics_filename(booking.service_name, booking.start),
-        data=booking_ics(_ics_event(booking, business), method=method),
+        filename=ics_filename(booking.service_name, booking.start.astimezone(business.tz)),
+        data=booking_ics(_ics_event(t, booking, business), method=method),
         caption=caption,
     )
 
@@ -60,7 +73,8 @@ async def send_ics(
     method: Literal["PUBLISH", "CANCEL"],
 ) -> None:
     """Send the booking as an .ics file (same UID every time, so calendars update it)."""
-    attachment = ics_attachment(booking, business, method)
+    t = await texts_for_chat(context.services, chat_id)
+    attachment = ics_attachment(t, booking, business, method)
     await context.bot.send_document(
         chat_id,
         InputFile(attachment.data, filename=attachment.filename),
@@ -68,21 +82,28 @@ async def send_ics(
     )
 
 
-def calendar_button(booking: BookingRecord, business: BusinessSettings) -> InlineKeyboardButton:
+def calendar_button(
+    t: Texts, booking: BookingRecord, business: BusinessSettings
+) -> InlineKeyboardButton:
     """The 'Add to Google Calendar' URL button."""
     url = google_calendar_url(
         title=f"{booking.service_name} – {business.name}",
         start=booking.start,
         end=booking.end,
-        details=f"{booking.service_name} with {booking.staff_name}. Booked via Telegram.",
+        details=t._(
+            "{service} with {staff}. Booked via Telegram.",
+            service=booking.service_name,
+            staff=booking.staff_name,
+        ),
         location=business.address,
     )
-    return InlineKeyboardButton("📅 Add to Google Calendar", url=url)
+    return InlineKeyboardButton(t._("📅 Add to Google Calendar"), url=url)
 
 
 async def send_confirmation(update: Update, context: BotContext, booking: BookingRecord) -> None:
     """The confirmation message and its .ics file."""
-    await send_booking_message(update, context, booking, "✅ <b>You're booked!</b>", "PUBLISH")
+    t = await texts_of(update, context)
+    await send_booking_message(update, context, booking, t._("✅ <b>You're booked!</b>"), "PUBLISH")
 
 
 async def send_booking_message(
@@ -94,13 +115,14 @@ async def send_booking_message(
 ) -> None:
     """A headline with the booking details and buttons (replacing the pressed message), then
     the matching .ics file."""
+    t = await texts_of(update, context)
     chat = update.effective_chat
     assert chat is not None
     business = await context.services.booking.business()
     rows = []
     if method == "PUBLISH":
-        rows.append([calendar_button(booking, business)])
-    rows.append([button("📋 My bookings", cb.ShowMyBookings())])
-    text = f"{headline}\n\n{render.booking_details(booking, business.tz, address=business.address)}"
-    await show(update, context, text, InlineKeyboardMarkup(rows))
+        rows.append([calendar_button(t, booking, business)])
+    rows.append([button(t._("📋 My bookings"), cb.ShowMyBookings())])
+    details = render.booking_details(t, booking, business.tz, address=business.address)
+    await show(update, context, f"{headline}\n\n{details}", InlineKeyboardMarkup(rows))
     await send_ics(context, chat.id, booking, business, method)

@@ -19,6 +19,7 @@ from telegram.ext import MessageHandler, filters
 
 from handlers.common import Markup, send, show
 from handlers.context import BotContext
+from handlers.language import texts_of
 from handlers.routing import expect_text, stop_expecting
 
 T = TypeVar("T")
@@ -32,9 +33,10 @@ class TextStep(Generic[T]):
     conversation: str
     state: State
     validate: Callable[[BotContext, str], Awaitable[T]]
-    """The value from the text, or ValueError whose message tells the user what is wrong."""
+    """The value from the text, or ValueError whose message (an English msgid, translated
+    when shown) tells the user what is wrong."""
     retry: str
-    """Said after the reason, e.g. "Please type your name again."."""
+    """Said after the reason, e.g. "Please type your name again." (a msgid, see N_)."""
     then: Callable[[Update, BotContext, T], Awaitable[State]]
     """Continue with a valid value; returns the next state."""
     guard: Callable[[Update, BotContext], Awaitable[State | None]] | None = None
@@ -63,7 +65,9 @@ class TextStep(Generic[T]):
         try:
             value = await self.validate(context, message.text or "")
         except ValueError as err:
-            await send(update, context, f"{escape(str(err))} {self.retry}".strip())
+            t = await texts_of(update, context)
+            said = f"{escape(t._(str(err)))} {t._(self.retry)}".strip()
+            await send(update, context, said)
             return self.state
         stop_expecting(context, self.conversation)
         return await self.then(update, context, value)

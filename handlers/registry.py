@@ -29,6 +29,7 @@ from handlers.admin import admin_handlers
 from handlers.agenda import agenda_handlers, unblock_handler
 from handlers.context import BotApplication
 from handlers.errors import on_error
+from handlers.language_menu import language_handlers
 from handlers.my_bookings import my_bookings_handlers
 from handlers.settings.conversation import settings_conversation
 from handlers.staff import invite_link_handler, staff_handlers
@@ -56,6 +57,7 @@ def register_handlers(app: BotApplication) -> None:
         *staff_handlers(),
         *agenda_handlers(),
         *admin_handlers(),
+        *language_handlers(),
     ]:
         app.add_handler(handler)
     app.add_handler(CommandHandler("help", common.help_command))

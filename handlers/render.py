@@ -1,4 +1,5 @@
-"""Texts the bot sends: HTML-escaped, times in the business zone with the zone named."""
+"""Texts the bot sends about services and bookings: translated, HTML-escaped, times in the
+business zone; a screen names the zone once ("Helsinki time"), not after every time."""
 
 from __future__ import annotations
 
@@ -6,23 +7,28 @@ from datetime import datetime, timedelta
 from html import escape
 from zoneinfo import ZoneInfo
 
+from bot.business import BusinessSettings
 from bot.domain.money import format_money
+from handlers.i18n import N_, Texts
 from handlers.limits import shorten
 from storage.records import BookingRecord, ServiceRecord
 
 NAME_LIMIT = 100
 DESCRIPTION_LIMIT = 1500
 LIST_DESCRIPTION = 300
+ADDRESS_LIMIT = 300
+CONTACT_LIMIT = 100
 
-HELP = (
+HELP = N_(
     "<b>What I can do</b>\n"
     "/start – book an appointment\n"
     "/mybookings – see, cancel or reschedule your bookings\n"
+    "/language – choose the language I speak\n"
     "/cancel – stop what we are doing\n"
     "/help – this message"
 )
-STAFF_HELP = (
-    "\n\n<b>For staff</b>\n"
+STAFF_HELP = N_(
+    "<b>For staff</b>\n"
     "/hours – your weekly hours\n"
     "/dayoff – take a day or some days off\n"
     "/connect – link your Google Calendar\n"
@@ -30,62 +36,69 @@ STAFF_HELP = (
     "/disconnect – sign out from Google\n"
     "/agenda – your bookings today, tomorrow or this week, and your daily agenda"
 )
-ADMIN_HELP = (
-    "\n\n<b>For admins</b>\n/settings – run the business: services, staff, hours, admins\n"
+ADMIN_HELP = N_(
+    "<b>For admins</b>\n/settings – run the business: services, staff, hours, admins\n"
     "/invite &lt;staff name&gt; – a link for a staff member\n"
     "/links – a link to each service, to share"
 )
 
 
 def money(minor: int, currency: str) -> str:
-    """4500, 'EUR' -> '45.00 EUR'; 4500, 'JPY' -> '4500 JPY' (the currency's own decimals)."""
+    """4500, 'EUR' -> '45.00 EUR' (language-neutral, for logs and tests of money parsing)."""
     return format_money(minor, currency)
 
 
-def duration(value: timedelta) -> str:
-    """timedelta(minutes=90) -> '1 h 30 min'."""
-    minutes = int(value.total_seconds() // 60)
-    hours, rest = divmod(minutes, 60)
-    if hours and rest:
-        return f"{hours} h {rest} min"
-    return f"{hours} h" if hours else f"{rest} min"
+def when(t: Texts, moment: datetime, tz: ZoneInfo) -> str:
+    """'Tue, Nov 24, 2026, 13:00' in the business zone (name the zone once per screen)."""
+    return t.when(moment, tz)
 
 
-def when(moment: datetime, tz: ZoneInfo) -> str:
-    """'Tue 24 Nov 2026, 14:30 (Europe/Helsinki)'."""
-    local = moment.astimezone(tz)
-    return f"{local:%a %d %b %Y, %H:%M} ({tz.key})"
+def when_in_zone(t: Texts, moment: datetime, tz: ZoneInfo) -> str:
+    """'Tue, Nov 24, 2026, 13:00 (Helsinki time)', for a text with one time in it."""
+    return f"{t.when(moment, tz)} ({t.zone(tz)})"
 
 
-def short_when(moment: datetime, tz: ZoneInfo) -> str:
-    """'Tue 24 Nov 14:30' for buttons."""
-    return f"{moment.astimezone(tz):%a %d %b %H:%M}"
+def short_when(t: Texts, moment: datetime, tz: ZoneInfo) -> str:
+    """'Tue, Nov 24, 13:00' for buttons and lists."""
+    return t.when(moment, tz, year=False)
 
 
-def clock_time(moment: datetime, tz: ZoneInfo) -> str:
-    """'14:30' in the business zone."""
-    return f"{moment.astimezone(tz):%H:%M}"
+def service_name(t: Texts, service: ServiceRecord) -> str:
+    """The service's name (as the setup file gives it)."""
+    return service.name
 
 
-def service_line(service: ServiceRecord, *, description_limit: int = DESCRIPTION_LIMIT) -> str:
-    """'<b>Haircut</b> · 45 min · 45.00 EUR' and the description, both shortened to fit."""
+def service_line(
+    t: Texts, service: ServiceRecord, *, description_limit: int = DESCRIPTION_LIMIT
+) -> str:
+    """'<b>Haircut</b> · 1 h · €45.00' and the description, both shortened to fit."""
     line = (
-        f"<b>{escape(shorten(service.name, NAME_LIMIT))}</b> · {duration(service.duration)} · "
-        f"{money(service.price_minor, service.currency)}"
+        f"<b>{escape(shorten(service_name(t, service), NAME_LIMIT))}</b> · "
+        f"{t.duration(service.duration)} · {t.price(service.price_minor, service.currency)}"
     )
-    if service.description:
-        line += f"\n<i>{escape(shorten(service.description, description_limit))}</i>"
+    description = service.description.strip()
+    if description:
+        line += f"\n<i>{escape(shorten(description, description_limit))}</i>"
     return line
 
 
-def booking_details(booking: BookingRecord, tz: ZoneInfo, *, address: str = "") -> str:
+def service_with(t: Texts, service: ServiceRecord, who: str) -> str:
+    """The service line, then who does it on a line of its own (a description ending in a
+    dot never runs into the staff name)."""
+    return service_line(t, service) + "\n" + t._("👩‍🔧 with {name}", name=escape(who))
+
+
+def booking_details(t: Texts, booking: BookingRecord, tz: ZoneInfo, *, address: str = "") -> str:
     """The details block of a booking."""
     lines = [
-        f"<b>{escape(shorten(booking.service_name, NAME_LIMIT))}</b> with "
-        f"{escape(shorten(booking.staff_name, NAME_LIMIT))}",
-        f"🗓 {when(booking.start, tz)}",
-        f"⏱ {duration(booking.end - booking.start)} · "
-        f"{money(booking.price_minor, booking.currency)}",
+        t._(
+            "<b>{service}</b> with {staff}",
+            service=escape(shorten(booking.service_name, NAME_LIMIT)),
+            staff=escape(shorten(booking.staff_name, NAME_LIMIT)),
+        ),
+        f"🗓 {when_in_zone(t, booking.start, tz)}",
+        f"⏱ {t.duration(booking.end - booking.start)} · "
+        f"{t.price(booking.price_minor, booking.currency)}",
         f"👤 {escape(shorten(booking.customer_name, NAME_LIMIT))}",
     ]
     if booking.customer_phone:
@@ -93,13 +106,43 @@ def booking_details(booking: BookingRecord, tz: ZoneInfo, *, address: str = "") 
     if booking.customer_email:
         lines.append(f"✉️ {escape(booking.customer_email)}")
     if address:
-        lines.append(f"📍 {escape(shorten(address, 300))}")
+        lines.append(f"📍 {escape(shorten(address, ADDRESS_LIMIT))}")
     return "\n".join(lines)
 
 
-def cutoff_text(cutoff: timedelta) -> str:
-    """Why a booking cannot be changed any more."""
-    return (
-        f"Bookings can be changed or cancelled up to {duration(cutoff)} before they start. "
-        "Please contact us directly to change this one."
+def business_contact(t: Texts, business: BusinessSettings) -> str:
+    """How to reach the business ('☎️ +358 40 123 4567 · @salon'), or '' if nothing is set."""
+    ways = []
+    if business.contact_phone:
+        ways.append(escape(shorten(business.contact_phone, CONTACT_LIMIT)))
+    if business.contact_telegram:
+        ways.append("@" + escape(shorten(business.contact_telegram, CONTACT_LIMIT)))
+    return t._("☎️ Contact us: {ways}", ways=" · ".join(ways)) if ways else ""
+
+
+def cutoff_text(t: Texts, cutoff: timedelta, business: BusinessSettings | None = None) -> str:
+    """Why a booking cannot be changed any more, and how to reach the business."""
+    text = t._(
+        "Bookings can be changed or cancelled up to {duration} before they start. "
+        "Please contact us directly to change this one.",
+        duration=t.duration(cutoff),
     )
+    contact = business_contact(t, business) if business is not None else ""
+    return f"{text}\n{contact}" if contact else text
+
+
+def cancellation_policy(
+    t: Texts, start: datetime, cutoff: timedelta, now: datetime, tz: ZoneInfo
+) -> str:
+    """'Free cancellation until Sun, Nov 29, 09:30', or that this booking is already inside
+    the cutoff."""
+    if not cutoff:
+        return t._("You can cancel or change it any time before it starts.")
+    until = start - cutoff
+    if until <= now:
+        return t._(
+            "⚠️ This time is less than {duration} away: once booked, it cannot be "
+            "cancelled or changed here.",
+            duration=t.duration(cutoff),
+        )
+    return t._("Free cancellation until {when}.", when=short_when(t, until, tz))

@@ -20,27 +20,30 @@ from bot.staff_link import INVITE_PREFIX, WRITABLE_ROLES, Linked, Refused, Staff
 from handlers import callbacks as cb
 from handlers.common import answer, send, show, unknown_command
 from handlers.context import BotContext
+from handlers.i18n import N_, Texts
 from handlers.keyboards import button
+from handlers.language import texts_of
 from handlers.menus import publish_menu
 from handlers.notices import refusal_text
 from storage.records import StaffRecord
 
-NOT_CONFIGURED = (
-    "The admin has not set up Google Calendar for this bot yet (GOOGLE_CLIENT_ID is missing), "
-    "so there is nothing to connect. Bookings still work without it."
+NOT_CONFIGURED = N_(
+    "Google Calendar is not switched on for this bot yet, so there is nothing to connect. "
+    "Bookings work without it; ask the admin to set up Google Calendar if you want "
+    "bookings in your calendar."
 )
 
 
-def google_failure(err: GoogleError) -> str:
+def google_failure(t: Texts, err: GoogleError) -> str:
     """What to tell a staff member when Google refused or failed a call."""
     if isinstance(err, InsufficientScope):
-        return (
+        return t._(
             "Google did not grant the permission this needs. Send /connect and allow every "
             "Google Calendar permission on the consent screen."
         )
     if isinstance(err, Retryable):
-        return "Google Calendar is busy or unavailable right now. Please try again soon."
-    return "Google Calendar refused the request. Please try again, or /connect again."
+        return t._("Google Calendar is busy or unavailable right now. Please try again soon.")
+    return t._("Google Calendar refused the request. Please try again, or /connect again.")
 
 
 def _links(context: BotContext) -> StaffLinkService:
@@ -56,25 +59,29 @@ async def _staff_or_refuse(update: Update, context: BotContext) -> StaffRecord |
     return staff
 
 
-def consent_keyboard(url: str) -> InlineKeyboardMarkup:
+def consent_keyboard(t: Texts, url: str) -> InlineKeyboardMarkup:
     """The 'Sign in with Google' button."""
-    return InlineKeyboardMarkup([[InlineKeyboardButton("🔐 Sign in with Google", url=url)]])
+    return InlineKeyboardMarkup([[InlineKeyboardButton(t._("🔐 Sign in with Google"), url=url)]])
 
 
 async def _offer_consent(
     update: Update, context: BotContext, staff: StaffRecord, intro: str
 ) -> None:
+    t = await texts_of(update, context)
     try:
         url = await _links(context).consent_url(staff.id)
     except GoogleNotConfigured:
-        await send(update, context, f"{intro}\n\n{NOT_CONFIGURED}")
+        await send(update, context, f"{intro}\n\n{t._(NOT_CONFIGURED)}")
         return
     await send(
         update,
         context,
-        f"{intro}\n\nNext, connect your Google Calendar so bookings appear there and your busy "
-        "times are respected. The link works for 10 minutes.",
-        consent_keyboard(url),
+        f"{intro}\n\n"
+        + t._(
+            "Next, connect your Google Calendar so bookings appear there and your busy "
+            "times are respected. The link works for 10 minutes."
+        ),
+        consent_keyboard(t, url),
     )
 
 
@@ -84,8 +91,9 @@ async def start_invite(update: Update, context: BotContext) -> None:
     assert user is not None
     token = (context.args or [""])[0].removeprefix(INVITE_PREFIX)
     result = await _links(context).accept_invite(token, user.id)
+    t = await texts_of(update, context)
     if isinstance(result, Refused):
-        await send(update, context, escape(refusal_text(result)))
+        await send(update, context, escape(refusal_text(result, t)))
         return
     assert isinstance(result, Linked)
     await publish_menu(context.bot, context.services, user.id, context.bot_data)  # staff menu
@@ -93,7 +101,7 @@ async def start_invite(update: Update, context: BotContext) -> None:
         update,
         context,
         result.staff,
-        f"👋 Welcome, {escape(result.staff.name)}! You are now linked as staff.",
+        t._("👋 Welcome, {name}! You are now linked as staff.", name=escape(result.staff.name)),
     )
 
 
@@ -102,7 +110,8 @@ async def connect(update: Update, context: BotContext) -> None:
     staff = await _staff_or_refuse(update, context)
     if staff is None:
         return
-    await _offer_consent(update, context, staff, f"Hi {escape(staff.name)}!")
+    t = await texts_of(update, context)
+    await _offer_consent(update, context, staff, t._("Hi {name}!", name=escape(staff.name)))
 
 
 async def disconnect(update: Update, context: BotContext) -> None:
@@ -110,15 +119,20 @@ async def disconnect(update: Update, context: BotContext) -> None:
     staff = await _staff_or_refuse(update, context)
     if staff is None:
         return
+    t = await texts_of(update, context)
     if await _links(context).disconnect(staff.id):
         await send(
             update,
             context,
-            "Signed out from Google. Your access was revoked at Google and the tokens deleted; "
-            "all bookings are kept. To connect again, send /connect.",
+            t._(
+                "Signed out from Google. Your access was revoked at Google and the tokens "
+                "deleted; all bookings are kept. To connect again, send /connect."
+            ),
         )
     else:
-        await send(update, context, "You are not connected to Google. Send /connect to connect.")
+        await send(
+            update, context, t._("You are not connected to Google. Send /connect to connect.")
+        )
 
 
 # --- calendar picker ---------------------------------------------------------------------
@@ -133,6 +147,7 @@ def _picker(context: BotContext) -> dict[str, Any]:
 async def calendars(update: Update, context: BotContext) -> None:
     """/calendars or the 'Choose calendars' button: where bookings go."""
     await answer(update, context)
+    t = await texts_of(update, context)
     user = update.effective_user
     assert user is not None
     links = _links(context)
@@ -141,15 +156,15 @@ async def calendars(update: Update, context: BotContext) -> None:
         await unknown_command(update, context)
         return
     if not links.google_enabled:
-        await send(update, context, NOT_CONFIGURED)
+        await send(update, context, t._(NOT_CONFIGURED))
         return
     try:
         found = await links.list_calendars(staff.id)
     except NotConnected:
-        await _offer_consent(update, context, staff, "Your Google account is not connected.")
+        await _offer_consent(update, context, staff, t._("Your Google account is not connected."))
         return
     except GoogleError as err:
-        await send(update, context, f"⚠️ {escape(google_failure(err))}")
+        await send(update, context, f"⚠️ {escape(google_failure(t, err))}")
         return
     picker = _picker(context)
     picker.clear()
@@ -170,17 +185,33 @@ async def calendars(update: Update, context: BotContext) -> None:
     )
     nonce = cb.Token(picker["nonce"])
     rows = [
-        [button(f"📅 {c.summary}{' (primary)' if c.primary else ''}", cb.CalDest(nonce, i))]
+        [
+            button(
+                t._("📅 {calendar} (primary)", calendar=c.summary)
+                if c.primary
+                else f"📅 {c.summary}",
+                cb.CalDest(nonce, i),
+            )
+        ]
         for i, c in enumerate(found)
         if c.access_role in WRITABLE_ROLES
     ]
     business = await context.services.booking.business()
-    rows.append([button(f"➕ New calendar “{business.name} bookings”", cb.CalNew(nonce))])
+    rows.append(
+        [
+            button(
+                t._("➕ New calendar “{business} bookings”", business=business.name),
+                cb.CalNew(nonce),
+            )
+        ]
+    )
     await show(
         update,
         context,
-        "<b>Where should new bookings go?</b>\nPick one of your calendars, or let me create a "
-        "dedicated one.",
+        t._(
+            "<b>Where should new bookings go?</b>\nPick one of your calendars, or let me "
+            "create a dedicated one."
+        ),
         InlineKeyboardMarkup(rows),
     )
 
@@ -201,11 +232,12 @@ def _items(picker: dict[str, Any]) -> list[CalendarInfo]:
 async def _current(update: Update, context: BotContext, nonce: str) -> dict[str, Any] | None:
     picker = _picker(context)
     if picker.get("nonce") != nonce:
+        t = await texts_of(update, context)
         await show(
             update,
             context,
-            "This calendar list is out of date.",
-            InlineKeyboardMarkup([[button("Show my calendars", cb.CalStart())]]),
+            t._("This calendar list is out of date."),
+            InlineKeyboardMarkup([[button(t._("Show my calendars"), cb.CalStart())]]),
         )
         return None
     return picker
@@ -220,7 +252,8 @@ async def pick_destination(update: Update, context: BotContext) -> None:
         return
     items = _items(picker)
     if not 0 <= data.index < len(items) or items[data.index].access_role not in WRITABLE_ROLES:
-        await show(update, context, "That calendar cannot receive bookings.")
+        t = await texts_of(update, context)
+        await show(update, context, t._("That calendar cannot receive bookings."))
         return
     picker["dest"] = items[data.index].id
     defaults = {c.id for c in items if c.primary} | {picker["dest"]}
@@ -239,15 +272,16 @@ async def new_destination(update: Update, context: BotContext) -> None:
     if staff is None:
         return
     business = await context.services.booking.business()
+    t = await texts_of(update, context)
     try:
         created = await _links(context).create_dedicated_calendar(
             staff.id, business.name, business.timezone
         )
     except NotConnected:
-        await _offer_consent(update, context, staff, "Your Google account is not connected.")
+        await _offer_consent(update, context, staff, t._("Your Google account is not connected."))
         return
     except GoogleError as err:
-        await send(update, context, f"⚠️ {escape(google_failure(err))}")
+        await send(update, context, f"⚠️ {escape(google_failure(t, err))}")
         return
     picker["items"].append(
         {
@@ -265,20 +299,31 @@ async def new_destination(update: Update, context: BotContext) -> None:
 
 
 async def _blocking_screen(update: Update, context: BotContext, picker: dict[str, Any]) -> None:
+    t = await texts_of(update, context)
     nonce = cb.Token(picker["nonce"])
     blocked = set(picker["block"])
     rows = [
-        [button(f"{'✅' if c.id in blocked else '▫️'} {c.summary}", cb.CalToggle(nonce, i))]
+        [
+            button(
+                t._("✅ {calendar}: blocks my time", calendar=c.summary)
+                if c.id in blocked
+                else t._("▫️ {calendar}: does not block", calendar=c.summary),
+                cb.CalToggle(nonce, i),
+            )
+        ]
         for i, c in enumerate(_items(picker))
     ]
-    rows.append([button("💾 Save", cb.CalDone(nonce))])
+    rows.append([button(t._("💾 Save the calendars"), cb.CalDone(nonce))])
     dest = next((c.summary for c in _items(picker) if c.id == picker["dest"]), "")
     await show(
         update,
         context,
-        f"Bookings will go to <b>{escape(dest)}</b>.\n\n<b>Which calendars block your time?</b>\n"
-        "Customers cannot book while any ticked calendar shows you busy. Only busy times are "
-        "read, never event details.",
+        t._(
+            "Bookings will go to <b>{calendar}</b>.\n\n<b>Which calendars block your time?</b>"
+            "\nCustomers cannot book while any ticked calendar shows you busy. Only busy times "
+            "are read, never event details.",
+            calendar=escape(dest),
+        ),
         InlineKeyboardMarkup(rows),
     )
 
@@ -316,12 +361,17 @@ async def save_calendars(update: Update, context: BotContext) -> None:
     blocking = [items[i] for i in picker["block"] if i in items]
     await _links(context).save_calendars(staff.id, destination, blocking)
     picker.clear()
-    names = ", ".join(escape(c.summary) for c in blocking) or "none"
+    t = await texts_of(update, context)
+    names = t.join([escape(c.summary) for c in blocking]) or t._("none")
     await show(
         update,
         context,
-        f"💾 Saved. Bookings go to <b>{escape(destination.summary)}</b>; busy time comes from: "
-        f"{names}.\nChange this any time with /calendars.",
+        t._(
+            "💾 Saved. Bookings go to <b>{calendar}</b>; busy time comes from: {names}.\n"
+            "Change this any time with /calendars.",
+            calendar=escape(destination.summary),
+            names=names,
+        ),
     )
 
 

@@ -43,15 +43,20 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 
 
 def short_day(day: date) -> str:
-    """'Tue 24 Nov', the day as the bot's buttons and lists show it."""
-    return f"{_WEEKDAYS[day.weekday()]} {day.day:02d} {_MONTHS[day.month - 1]}"
+    """'Tue, Nov 24', the day as the bot's buttons and lists show it (in English)."""
+    return f"{_WEEKDAYS[day.weekday()]}, {_MONTHS[day.month - 1]} {day.day}"
 
 
 def day_and_time(day: date, hhmm: str) -> str:
-    """'Tue 24 Nov 2026, 13:00', a booking's time as the bot's messages write it."""
-    return f"{short_day(day)} {day.year}, {hhmm}"
+    """'Tue, Nov 24, 2026, 13:00', a booking's time as the bot's messages write it."""
+    return f"{short_day(day)}, {day.year}, {hhmm}"
 
 
 def short_day_and_time(day: date, hhmm: str) -> str:
-    """'Tue 24 Nov 13:00', a time on a button."""
-    return f"{short_day(day)} {hhmm}"
+    """'Tue, Nov 24, 13:00', a time on a button."""
+    return f"{short_day(day)}, {hhmm}"
+
+
+def day_button(day: date) -> str:
+    """'Tu 24', a day button of the day picker."""
+    return f"{_WEEKDAYS[day.weekday()][:2]} {day.day}"

@@ -135,7 +135,7 @@ def clean_name(text: str) -> str:
     if not name:
         raise InvalidName("Please enter your name.")
     if len(name) > MAX_NAME_LENGTH:
-        raise InvalidName(f"The name is too long ({MAX_NAME_LENGTH} characters at most).")
+        raise InvalidName("The name is too long (64 characters at most).")  # MAX_NAME_LENGTH
     return name
 
 

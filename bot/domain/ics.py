@@ -12,6 +12,8 @@ TEXT forbids them); then commas, semicolons, backslashes and newlines are escape
 RFC 5545 3.3.11 says (`_ExactText`), since the library's own escaping turns a literal
 backslash followed by ``N`` into a newline.
 
+VALARM reminders (DISPLAY, a time before the start) ride along with a confirmed event.
+
 ORGANIZER carries the business name as its CN. iTIP needs a calendar address there, so when
 no organizer e-mail is given we use ``mailto:noreply@<domain of the UID>``.
 """
@@ -21,10 +23,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from icalendar import Calendar, Event, vCalAddress, vText
+from icalendar import Alarm, Calendar, Event, vCalAddress, vText
 
 __all__ = ["PRODID", "IcsEvent", "IcsMethod", "IcsStatus", "booking_ics", "ics_filename"]
 
@@ -65,6 +67,8 @@ class IcsEvent:
     location: str = ""
     organizer_email: str = ""
     url: str | None = None
+    alarms: tuple[timedelta, ...] = ()  # VALARM reminders this long before the start
+    alarm_text: str = ""  # what a reminder says (the summary when empty)
 
     def __post_init__(self) -> None:
         if not self.uid or self.uid != self.uid.strip() or _has_control(self.uid):
@@ -80,6 +84,8 @@ class IcsEvent:
             raise ValueError("end must be after start")
         if self.status not in ("CONFIRMED", "CANCELLED"):
             raise ValueError(f"unknown status {self.status!r}")
+        if any(before < timedelta(0) for before in self.alarms):
+            raise ValueError("alarms are given as a time before the start, not negative")
         if self.url is not None and (not self.url or _has_control(self.url) or " " in self.url):
             raise ValueError("url must be a non-empty URI without spaces")
 
@@ -115,6 +121,13 @@ def booking_ics(event: IcsEvent, *, method: IcsMethod) -> bytes:
     vevent.add("organizer", _organizer(event))
     if event.url is not None:
         vevent.add("url", event.url)
+    if event.status == "CONFIRMED":
+        for before in event.alarms:
+            alarm = Alarm()
+            alarm.add("action", "DISPLAY")
+            alarm.add("trigger", -before)
+            alarm.add("description", _ExactText(_tidy(event.alarm_text or event.summary)))
+            vevent.add_component(alarm)
     calendar.add_component(vevent)
     result: bytes = calendar.to_ical()
     return result

@@ -1,16 +1,20 @@
 """Browsing buttons of the booking conversation: service -> staff -> day -> time.
 
 Every choice travels in typed callback data and is re-validated on every press, so an old
-button still works while its choice is valid. Picking a time starts the draft (see
-`handlers.booking.contact`).
+button still works while its choice is valid (and takes the customer back to that step).
+"⚡ First available" picks the earliest free time in one tap; a service one person offers
+skips the staff step. The day and time screens also understand typed text (see
+`handlers.booking.times`); the screen last shown is remembered for that. Picking a time
+starts the draft (see `handlers.booking.contact`).
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from html import escape
+from typing import Any
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from handlers import callbacks as cb
 from handlers import render
@@ -22,8 +26,10 @@ from handlers.booking.menu import (
     services_screen,
     staff_label,
 )
+from handlers.booking.times import day_parts
 from handlers.common import answer, send, show
 from handlers.context import BotContext
+from handlers.i18n import Texts
 from handlers.keyboards import (
     alternatives_keyboard,
     button,
@@ -32,12 +38,39 @@ from handlers.keyboards import (
     week_keyboard,
     week_start,
 )
+from handlers.language import texts_of
 from handlers.prompt import State
+
+SCREEN_KEY = "screen"  # the day or time screen last shown, for typed answers
+
+
+def remember_screen(context: BotContext, kind: str, choice: cb.Callback | None) -> None:
+    """Note the screen shown (`kind` 'day' or 'time' with its callback), or forget it."""
+    data = context.user_data
+    if data is None:
+        return
+    if choice is None:
+        data.pop(SCREEN_KEY, None)
+    else:
+        data[SCREEN_KEY] = {"kind": kind, "data": choice.pack()}
+
+
+def shown_screen(context: BotContext) -> tuple[str, cb.Callback] | None:
+    """The day or time screen last shown, if any."""
+    data = context.user_data
+    stored: Any = data.get(SCREEN_KEY) if data is not None else None
+    if not isinstance(stored, dict):
+        return None
+    parsed = cb.parse(stored.get("data"))
+    kind = stored.get("kind")
+    return (kind, parsed) if isinstance(kind, str) and parsed is not None else None
 
 
 async def start(update: Update, context: BotContext) -> State:
     """/start, optionally with a `svc_<service link>` deep link."""
     save_draft(context, Draft())
+    remember_screen(context, "", None)
+    t = await texts_of(update, context)
     args = context.args or []
     if args and args[0].startswith(SERVICE_PAYLOAD):
         linked = await context.services.booking.service_by_link(
@@ -45,14 +78,21 @@ async def start(update: Update, context: BotContext) -> State:
         )
         if linked is not None:
             return await open_service(update, context, linked.id)
-        await send(update, context, "That link is not valid any more – here is what we offer.")
+        await send(update, context, t._("That link is not valid any more – here is what we offer."))
     user = update.effective_user
-    name = escape(user.first_name) if user else "there"
     business = await context.services.booking.business()
-    greeting = (
-        f"Hi {name}! 👋 I take bookings for <b>{business_name(business.name)}</b>.\n"
-        "Pick a service to see free times:"
-    )
+    if user is not None and user.first_name:
+        greeting = t._(
+            "Hi {name}! 👋 I take bookings for <b>{business}</b>.\n"
+            "Pick a service to see free times:",
+            name=escape(user.first_name),
+            business=business_name(business.name),
+        )
+    else:
+        greeting = t._(
+            "Hi! 👋 I take bookings for <b>{business}</b>.\nPick a service to see free times:",
+            business=business_name(business.name),
+        )
     return await services_screen(update, context, greeting)
 
 
@@ -63,21 +103,40 @@ async def pick_service(update: Update, context: BotContext) -> State:
     return await open_service(update, context, data.service_id)
 
 
+async def first_free_button(
+    t: Texts, context: BotContext, service_id: int, staff: cb.StaffChoice
+) -> InlineKeyboardButton | None:
+    """'⚡ First available: Tue, Nov 24, 09:00', the earliest free time (None if none)."""
+    booking = context.services.booking
+    days = await booking.free_days(service_id, staff.staff_id)
+    if not days:
+        return None
+    slots = await booking.free_slots(service_id, staff.staff_id, days[0])
+    if not slots:
+        return None
+    tz = (await booking.business()).tz
+    label = t._("⚡ First available: {when}", when=render.short_when(t, slots[0], tz))
+    return button(label, cb.PickSlot(service_id, staff, slots[0]))
+
+
 async def open_service(update: Update, context: BotContext, service_id: int) -> State:
     """The staff choice for a service (skipped when one person offers it)."""
+    t = await texts_of(update, context)
     booking = context.services.booking
     service = await booking.service(service_id)
     if service is None:
-        await send(update, context, "Sorry, that service is not available any more.")
+        await send(update, context, t._("Sorry, that service is not available any more."))
         return await services_screen(update, context)
     staff = await booking.staff_for(service_id)
     if not staff:
-        await show(update, context, "Nobody offers this service right now, sorry.")
+        await show(update, context, t._("Nobody offers this service right now, sorry."))
         return await services_screen(update, context)
     if len(staff) == 1:
         return await week_screen(update, context, service_id, cb.StaffChoice(staff[0].id), None)
-    text = f"{render.service_line(service)}\n\nWho would you like to see?"
-    await show(update, context, text, staff_keyboard(service_id, staff))
+    remember_screen(context, "", None)
+    first = await first_free_button(t, context, service_id, cb.ANYONE)
+    text = f"{render.service_line(t, service)}\n\n" + t._("Who would you like to see?")
+    await show(update, context, text, staff_keyboard(t, service_id, staff, first=first))
     return CHOOSING
 
 
@@ -101,42 +160,65 @@ async def week_screen(
     service_id: int,
     staff: cb.StaffChoice,
     around: date | None,
+    *,
+    note: str = "",
 ) -> State:
-    """The day picker, one week at a time."""
+    """The day picker, one week at a time (`note` goes first, e.g. why a typed day failed)."""
+    t = await texts_of(update, context)
     booking = context.services.booking
     service = await booking.service(service_id)
-    who = await staff_label(context, service_id, staff)
+    who = await staff_label(t, context, service_id, staff)
     if service is None or who is None:
-        await show(update, context, "That choice is not available any more.")
+        await show(update, context, t._("That choice is not available any more."))
         return await services_screen(update, context)
     days = await booking.free_days(service_id, staff.staff_id)
     # With one staff member the staff step is skipped, so "back" goes to the services.
     several = len(await booking.staff_for(service_id)) > 1
-    back = button("« Back", cb.PickService(service_id) if several else cb.ShowServices())
+    back = (
+        button(t._("« Back to staff"), cb.PickService(service_id))
+        if several
+        else button(t._("« Back to services"), cb.ShowServices())
+    )
+    heading = render.service_with(t, service, who)
     if not days:
         business = await booking.business()
+        remember_screen(context, "", None)
         await show(
             update,
             context,
-            f"{render.service_line(service)} with {escape(who)}\n\n"
-            f"No free times in the next {business.horizon_days} days, sorry.",
-            InlineKeyboardMarkup([[back], [button("« Services", cb.ShowServices())]]),
+            f"{heading}\n\n"
+            + t.n_(
+                "No free times in the next {n} day, sorry.",
+                "No free times in the next {n} days, sorry.",
+                business.horizon_days,
+            ),
+            InlineKeyboardMarkup([[back]]),
         )
         return CHOOSING
     week = week_start(days[0])
     if around is not None and week_start(around) >= week:
         week = min(week_start(around), week_start(days[-1]))
+    remember_screen(context, "day", cb.ShowWeek(service_id, staff, week))
     text = (
-        f"{render.service_line(service)} with {escape(who)}\n\n"
-        f"Pick a day – week of {week:%d %b %Y}:"
+        (f"{note}\n\n" if note else "")
+        + f"{heading}\n\n"
+        + t._(
+            "Pick a day in the week of {day} (or type one, like “tomorrow” or “friday”):",
+            day=t.day(week, year=True),
+        )
     )
     keyboard = week_keyboard(
+        t,
         week=week,
         free_days=days,
         pick=lambda d: cb.PickDay(service_id, staff, d),
         page=lambda d: cb.ShowWeek(service_id, staff, d),
         back=back,
     )
+    if not several and around is None:
+        first = await first_free_button(t, context, service_id, staff)
+        if first is not None:
+            keyboard = InlineKeyboardMarkup([[first], *keyboard.inline_keyboard])
     await show(update, context, text, keyboard)
     return CHOOSING
 
@@ -145,19 +227,63 @@ async def pick_day(update: Update, context: BotContext) -> State:
     """A day of the week calendar."""
     await answer(update, context)
     data = cb.unpack(update, cb.PickDay)
+    return await day_screen(update, context, data.service_id, data.staff, data.day, 0)
+
+
+async def pick_day_part(update: Update, context: BotContext) -> State:
+    """A part of the day's times (morning, afternoon, evening, or the next page)."""
+    await answer(update, context)
+    data = cb.unpack(update, cb.DayPart)
+    return await day_screen(update, context, data.service_id, data.staff, data.day, data.part)
+
+
+async def day_screen(
+    update: Update,
+    context: BotContext,
+    service_id: int,
+    staff: cb.StaffChoice,
+    day: date,
+    part: int,
+    *,
+    note: str = "",
+) -> State:
+    """The free times of a day, at most PART_SIZE at once; `note` goes first."""
+    t = await texts_of(update, context)
     booking = context.services.booking
-    slots = await booking.free_slots(data.service_id, data.staff.staff_id, data.day)
+    slots = await booking.free_slots(service_id, staff.staff_id, day)
     if not slots:
-        await send(update, context, "That day has just filled up – please pick another.")
-        return await week_screen(update, context, data.service_id, data.staff, data.day)
+        return await week_screen(
+            update,
+            context,
+            service_id,
+            staff,
+            day,
+            note=t._("That day has no free times any more – please pick another."),
+        )
     tz = (await booking.business()).tz
+    parts = day_parts(t, slots, tz)
+    part = min(max(part, 0), len(parts) - 1)
+    others = [
+        button(f"{p.label} ({len(p.slots)})", cb.DayPart(service_id, staff, day, i))
+        for i, p in enumerate(parts)
+        if i != part
+    ]
     keyboard = slots_keyboard(
-        slots,
+        t,
+        parts[part].slots,
         tz,
-        pick=lambda s: cb.PickSlot(data.service_id, data.staff, s),
-        back=button("« Other days", cb.ShowWeek(data.service_id, data.staff, data.day)),
+        pick=lambda s: cb.PickSlot(service_id, staff, s),
+        back=button(t._("« Back to days"), cb.ShowWeek(service_id, staff, day)),
+        extra=[others] if others else [],
     )
-    await show(update, context, f"Free times on {data.day:%A %d %B} ({tz.key}):", keyboard)
+    remember_screen(context, "time", cb.DayPart(service_id, staff, day, part))
+    shown = parts[part].label
+    heading = t._("Free times on {day} ({zone}):", day=t.long_day(day), zone=t.zone(tz))
+    if shown:
+        heading += f"\n<b>{shown}</b>"
+    hint = t._("Tap a time, or type one like 11:00.")
+    text = (f"{note}\n\n" if note else "") + f"{heading}\n\n{hint}"
+    await show(update, context, text, keyboard)
     return CHOOSING
 
 
@@ -182,15 +308,18 @@ async def offer_alternatives(
     wanted: datetime,
 ) -> State:
     """'Sorry, that time was just taken' with the given alternatives."""
+    t = await texts_of(update, context)
     tz = (await context.services.booking.business()).tz
     local_day = wanted.astimezone(tz).date()
-    other = button("🗓 Pick another day", cb.ShowWeek(service_id, staff, local_day))
+    other = button(t._("🗓 Pick another day"), cb.ShowWeek(service_id, staff, local_day))
+    taken = render.when_in_zone(t, wanted, tz)
     if not alternatives:
-        text = f"Sorry, {render.when(wanted, tz)} was just taken and nothing else is free soon."
+        text = t._("Sorry, {when} was just taken and nothing else is free soon.", when=taken)
     else:
-        text = f"Sorry, {render.when(wanted, tz)} was just taken. The nearest free times are:"
+        text = t._("Sorry, {when} was just taken. The nearest free times are:", when=taken)
     keyboard = alternatives_keyboard(
-        alternatives, tz, pick=lambda s: cb.PickSlot(service_id, staff, s), other=other
+        t, alternatives, tz, pick=lambda s: cb.PickSlot(service_id, staff, s), other=other
     )
+    remember_screen(context, "", None)
     await show(update, context, text, keyboard)
     return CHOOSING

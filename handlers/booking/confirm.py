@@ -12,9 +12,11 @@ from handlers.booking.browse import offer_alternatives
 from handlers.booking.contact import complete_contact, missing_required
 from handlers.booking.draft import Draft, load_draft, save_draft
 from handlers.booking.menu import END, limit_reached_screen, services_screen, start_over
+from handlers.booking.summary import show_summary
 from handlers.common import answer, send, show
 from handlers.context import BotContext
 from handlers.keyboards import button
+from handlers.language import texts_of
 from handlers.outputs import send_confirmation
 from handlers.prompt import State
 from storage.bookings import AlreadyBooked, Booked, TooManyBookings
@@ -61,9 +63,10 @@ async def confirm(update: Update, context: BotContext) -> State:
         save_draft(context, Draft(name=draft.name, phone=draft.phone, email=draft.email))
         return await limit_reached_screen(update, context, outcome.limit)
     assert isinstance(outcome, Unavailable)
+    t = await texts_of(update, context)
     gone = {
-        "service": "This service is no longer offered.",
-        "staff": "This staff member no longer offers this service.",
+        "service": t._("This service is no longer offered."),
+        "staff": t._("This staff member no longer offers this service."),
     }
     await show(update, context, gone[outcome.what])
     return await services_screen(update, context)
@@ -78,28 +81,36 @@ async def confirm_outside(update: Update, context: BotContext) -> State:
     if isinstance(data, cb.Confirm) and user is not None:
         earlier = await context.services.booking.bookings.by_request_key(f"{user.id}:{data.key}")
         if earlier is not None:
+            t = await texts_of(update, context)
             tz = (await context.services.booking.business()).tz
             await send(
                 update,
                 context,
-                f"✅ This booking is already confirmed: {render.when(earlier.start, tz)}. "
-                "See /mybookings.",
+                t._(
+                    "✅ This booking is already confirmed: {when}. See /mybookings.",
+                    when=render.when_in_zone(t, earlier.start, tz),
+                ),
             )
             return END
+        draft = load_draft(context)
+        if draft.has_slot and draft.name:
+            # an older summary of the booking in progress: show the current one
+            return await show_summary(update, context)
     return await start_over(update, context)
 
 
 async def abort(update: Update, context: BotContext) -> State:
     """/cancel or the Cancel button: leave the booking flow."""
     await answer(update, context)
+    t = await texts_of(update, context)
     draft = load_draft(context)
     draft.forget_choice()
     save_draft(context, draft)
-    await send(update, context, "Okay, nothing was booked.", ReplyKeyboardRemove())
+    await send(update, context, t._("Okay, nothing was booked."), ReplyKeyboardRemove())
     await send(
         update,
         context,
-        "Tap /start whenever you want to book.",
-        InlineKeyboardMarkup([[button("🗓 Book an appointment", cb.ShowServices())]]),
+        t._("Tap /start whenever you want to book."),
+        InlineKeyboardMarkup([[button(t._("🗓 Book an appointment"), cb.ShowServices())]]),
     )
     return END

@@ -23,7 +23,7 @@ from telegram.ext import (
 from telegram.warnings import PTBUserWarning
 
 from handlers import callbacks as cb
-from handlers.booking import browse, confirm, contact
+from handlers.booking import browse, confirm, contact, typed
 from handlers.booking.menu import (
     CHOOSING,
     CONFIRM,
@@ -36,6 +36,8 @@ from handlers.booking.menu import (
 )
 from handlers.common import send
 from handlers.context import BotContext
+from handlers.i18n import N_
+from handlers.language import texts_of
 from handlers.prompt import State
 from handlers.routing import TextFor, with_timeout
 
@@ -46,7 +48,8 @@ def _hint(text: str, state: str) -> Callable[[Update, BotContext], Any]:
     """A handler for stray text or media: say what this step expects, stay in the step."""
 
     async def hint(update: Update, context: BotContext) -> State:
-        await send(update, context, text)
+        t = await texts_of(update, context)
+        await send(update, context, t._(text))
         return state
 
     return hint
@@ -68,47 +71,54 @@ def booking_conversation(
         _cq(browse.pick_staff, cb.PickStaff),
         _cq(browse.show_week, cb.ShowWeek),
         _cq(browse.pick_day, cb.PickDay),
+        _cq(browse.pick_day_part, cb.DayPart),
         _cq(contact.pick_slot, cb.PickSlot),
+    ]
+    # Buttons of the contact steps and the summary, pressed on any message of this booking.
+    steps = [
+        _cq(contact.ask_field, cb.AskField),
+        _cq(contact.use_name, cb.UseName),
+        _cq(contact.skip_email, cb.SkipField),
+        _cq(contact.edit_contact, cb.EditContact),
     ]
     entry_points = [CommandHandler("start", browse.start), *choosing]
     states: dict[object, list[Any]] = {
-        CHOOSING: [
-            MessageHandler(
-                stray, _hint("Please choose with the buttons above, or /cancel to stop.", CHOOSING)
-            )
-        ],
+        CHOOSING: [MessageHandler(stray, typed.typed_on_screen)],
         NAME: [
-            _cq(contact.use_name, cb.UseName),
             contact.NAME_STEP.handler(ours),
             MessageHandler(
-                stray, _hint("Please type your name as text, or /cancel to stop.", NAME)
+                stray, _hint(N_("Please type your name as text, or /cancel to stop."), NAME)
             ),
         ],
         PHONE: [
             MessageHandler(filters.CONTACT & ours, contact.got_contact),
+            MessageHandler(
+                filters.TEXT & ours & contact.ReplyLabel(contact.BACK_TEXT), contact.phone_back
+            ),
             contact.PHONE_STEP.handler(ours),
             MessageHandler(
-                stray, _hint("Please share your phone number with the button, or type it.", PHONE)
+                stray,
+                _hint(N_("Please share your phone number with the button, or type it."), PHONE),
             ),
         ],
         EMAIL: [
-            _cq(contact.skip_email, cb.SkipField),
             contact.EMAIL_STEP.handler(ours),
             MessageHandler(
-                stray, _hint("Please type your e-mail address, or /cancel to stop.", EMAIL)
+                stray, _hint(N_("Please type your e-mail address, or /cancel to stop."), EMAIL)
             ),
         ],
         CONFIRM: [
             _cq(confirm.confirm, cb.Confirm),
-            _cq(contact.edit_contact, cb.EditContact),
             MessageHandler(
-                stray, _hint("Tap ✅ Confirm booking above, or /cancel to stop.", CONFIRM)
+                stray,
+                _hint(N_("Tap ✅ Confirm booking on the summary, or /cancel to stop."), CONFIRM),
             ),
         ],
     }
     fallbacks = [
         CommandHandler("cancel", confirm.abort, filters=ours),
         _cq(confirm.abort, cb.Abort),
+        *steps,
     ]
     with_timeout(
         name=CONVERSATION,

@@ -29,7 +29,7 @@ async def tell_moved(context: BotContext, booking: BookingRecord) -> None:
     text = t._(
         "🕘 <b>Your booking was moved</b> by {business}.\n\n{details}",
         business=escape(shorten(business.name, 100)),
-        details=booking_details(booking, business.tz, address=business.address),
+        details=booking_details(t, booking, business.tz, address=business.address),
     )
     try:
         chat = booking.customer_telegram_id
@@ -49,7 +49,7 @@ async def tell_reassigned(context: BotContext, handed: Reassigned) -> None:
     text = t._(
         "👤 <b>Your booking is now with {staff}</b> (same time).\n\n{details}",
         staff=escape(shorten(booking.staff_name, 60)),
-        details=booking_details(booking, business.tz, address=business.address),
+        details=booking_details(t, booking, business.tz, address=business.address),
     )
     try:
         chat = booking.customer_telegram_id
@@ -69,7 +69,7 @@ async def tell_cancelled(context: BotContext, booking: BookingRecord) -> None:
         "❌ <b>Your booking was cancelled</b> by {business}. We are sorry.\n\n{details}\n\n"
         "You are welcome to book another time with /start.",
         business=escape(shorten(business.name, 100)),
-        details=booking_details(booking, business.tz, address=business.address),
+        details=booking_details(t, booking, business.tz, address=business.address),
     )
     try:
         await context.bot.send_message(

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.e2e.harness import buttons
 from tests.fakes.telegram import FakeTelegram, FakeUser
-from tests.week import TUESDAY
+from tests.week import TUESDAY, day_button
 
 JSON = dict[str, Any]
 WAIT = 30.0  # seconds; waits end as soon as the bot answers, this only bounds a failure
-HAIRCUT = "Haircut · 1 h · 45.00 EUR"
+HAIRCUT = "Haircut · 1 h · €45.00"
 
 
 def full_name(user: FakeUser) -> str:
@@ -24,6 +25,21 @@ async def tap(tg: FakeTelegram, user: FakeUser, message: JSON, text: str) -> JSO
     return await tg.next_message(user.id, since=mark, timeout=WAIT)
 
 
+PERIODS = (("Morning", 0), ("Afternoon", 12), ("Evening", 17))
+
+
+async def tap_time(tg: FakeTelegram, user: FakeUser, screen: JSON, hhmm: str) -> JSON:
+    """Press a time on a time screen; when the day's times come in parts (morning,
+    afternoon, evening), first open the part that holds it, as a person would."""
+    labels = buttons(screen)
+    if hhmm not in labels:
+        hour = int(hhmm[:2])
+        period = [name for name, start in PERIODS if hour >= start][-1]
+        part = next(label for label in labels if label.startswith(period))
+        screen = await tap(tg, user, screen, part)
+    return await tap(tg, user, screen, hhmm)
+
+
 async def say(tg: FakeTelegram, user: FakeUser, text: str) -> JSON:
     """Send text and return the bot's next message."""
     mark = tg.mark()
@@ -31,8 +47,9 @@ async def say(tg: FakeTelegram, user: FakeUser, text: str) -> JSON:
     return await tg.next_message(user.id, since=mark, timeout=WAIT)
 
 
-# The screens of a new customer's booking, in order: each is reached by one press on the last.
-STEPS = ("services", "staff", "day", "time", "name", "phone")
+# The screens of a new customer's booking, in order: each is reached by one press on the last
+# (the name comes from the Telegram profile, so there is no name step).
+STEPS = ("services", "staff", "day", "time", "phone")
 
 
 async def reach_step(
@@ -41,18 +58,21 @@ async def reach_step(
     step: str,
     *,
     staff: str = "Anna",
-    day: str = str(TUESDAY.day),
+    day: str = day_button(TUESDAY),
     time: str = "13:00",
 ) -> JSON:
     """From /start to the screen of `step` (one of STEPS) for a new customer, Haircut; `day` is
     the day button's text (the day of the month), Tuesday of the test week by default."""
     assert step in STEPS, step
     screen = await say(tg, user, "/start")
-    presses = (HAIRCUT, staff, day, time, f"Use “{full_name(user)}”")
+    presses = (HAIRCUT, staff, day, time)
     for reached, text in zip(STEPS, presses, strict=False):
         if reached == step:
             return screen
-        screen = await tap(tg, user, screen, text)
+        if reached == "time":
+            screen = await tap_time(tg, user, screen, text)
+        else:
+            screen = await tap(tg, user, screen, text)
     return screen
 
 
@@ -61,7 +81,7 @@ async def reach_summary(
     user: FakeUser,
     *,
     staff: str = "Anna",
-    day: str = str(TUESDAY.day),
+    day: str = day_button(TUESDAY),
     time: str = "13:00",
     email: str | None = "ann@example.com",
 ) -> JSON:
@@ -74,7 +94,7 @@ async def reach_summary(
         user.id, since=mark, predicate=lambda m: "e-mail" in m.get("text", ""), timeout=WAIT
     )
     if email is None:
-        return await tap(tg, user, email_prompt, "Skip")
+        return await tap(tg, user, email_prompt, "Skip the e-mail")
     mark = tg.mark()
     await tg.send_text(user, email)
     return await tg.next_message(

@@ -37,7 +37,7 @@ async def connect_staff(
     told = await tg.next_message(staff.id, since=mark)
     picker = await tap(tg, staff, told, "📅 Choose calendars")
     blocking = await tap(tg, staff, picker, f"📅 {account.email} (primary)")
-    saved = await tap(tg, staff, blocking, "💾 Save")
+    saved = await tap(tg, staff, blocking, "💾 Save the calendars")
     assert "Saved" in saved["text"]
     return staff
 

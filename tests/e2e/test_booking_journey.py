@@ -14,7 +14,7 @@ from storage.bookings import Booked
 from storage.db import Database
 from storage.settings_store import SettingsRepository
 from tests.conftest import SALON
-from tests.e2e.flows import HAIRCUT, confirm, reach_summary, say, tap
+from tests.e2e.flows import HAIRCUT, confirm, reach_summary, say, tap, tap_time
 from tests.e2e.harness import bot_settings, button_url, buttons, load_business, running_bot
 from tests.fakes.telegram import FakeTelegram
 from tests.week import (
@@ -22,6 +22,7 @@ from tests.week import (
     TUESDAY,
     WEDNESDAY,
     day_and_time,
+    day_button,
     helsinki,
     short_day_and_time,
 )
@@ -40,10 +41,10 @@ async def test_book_reschedule_and_cancel(tg: FakeTelegram, bot: BotRuntime) -> 
     text = summary["text"]
     assert "Haircut" in text and "Anna" in text and "Ann Smith" in text
     assert "+358401234567" in text and "ann@example.com" in text
-    assert f"{day_and_time(TUESDAY, '13:00')} (Europe/Helsinki)" in text
+    assert f"{day_and_time(TUESDAY, '13:00')} (Helsinki time)" in text
 
     confirmation = await confirm(tg, ann, summary)
-    assert f"{day_and_time(TUESDAY, '13:00')} (Europe/Helsinki)" in confirmation["text"]
+    assert f"{day_and_time(TUESDAY, '13:00')} (Helsinki time)" in confirmation["text"]
     url = urlsplit(button_url(confirmation, "📅 Add to Google Calendar"))
     assert (url.netloc, url.path) == ("calendar.google.com", "/calendar/render")
     query = parse_qs(url.query)
@@ -65,8 +66,8 @@ async def test_book_reschedule_and_cancel(tg: FakeTelegram, bot: BotRuntime) -> 
     assert set(buttons(details)) >= {"🔁 Reschedule", "✖ Cancel booking"}
 
     week = await tap(tg, ann, details, "🔁 Reschedule")
-    slots = await tap(tg, ann, week, str(WEDNESDAY.day))
-    ask = await tap(tg, ann, slots, "15:00")
+    slots = await tap(tg, ann, week, day_button(WEDNESDAY))
+    ask = await tap_time(tg, ann, slots, "15:00")
     assert day_and_time(WEDNESDAY, "15:00") in ask["text"]
     mark = tg.mark()
     await tg.press(ann, ask, text="✅ Yes, move it")
@@ -99,9 +100,9 @@ async def test_returning_customer_skips_contact_steps(tg: FakeTelegram, bot: Bot
     menu = await say(tg, ann, "/start")
     staff = await tap(tg, ann, menu, HAIRCUT)
     week = await tap(tg, ann, staff, "Anna")
-    slots = await tap(tg, ann, week, str(TUESDAY.day))
+    slots = await tap(tg, ann, week, day_button(TUESDAY))
     assert "09:00" not in buttons(slots)  # taken by her first booking
-    summary = await tap(tg, ann, slots, "14:00")
+    summary = await tap_time(tg, ann, slots, "14:00")
     assert "check your booking" in summary["text"] and "ann@example.com" in summary["text"]
 
 
@@ -114,9 +115,8 @@ async def test_deep_link_opens_service_and_anyone_is_assigned(
     assert "Who would you like to see?" in staff_screen["text"]
     week = await tap(tg, bob, staff_screen, "✨ Anyone available")
     assert "anyone available" in week["text"]
-    slots = await tap(tg, bob, week, str(SATURDAY.day))  # only Ben works on Saturdays
-    name = await tap(tg, bob, slots, "10:00")
-    phone = await tap(tg, bob, name, "Use “Bob”")
+    slots = await tap(tg, bob, week, day_button(SATURDAY))  # only Ben works on Saturdays
+    phone = await tap_time(tg, bob, slots, "10:00")  # his name comes from his profile
     assert "phone" in phone["text"]
     keyboard = tg.keyboard(bob.id)
     assert keyboard is not None
@@ -124,7 +124,7 @@ async def test_deep_link_opens_service_and_anyone_is_assigned(
     mark = tg.mark()
     await tg.send_text(bob, "Skip")
     email = await tg.next_message(bob.id, since=mark, predicate=lambda m: "e-mail" in m["text"])
-    summary = await tap(tg, bob, email, "Skip")
+    summary = await tap(tg, bob, email, "Skip the e-mail")
     assert "anyone available" in summary["text"]
     confirmation = await confirm(tg, bob, summary)
     assert "with Ben" in confirmation["text"]
@@ -143,9 +143,9 @@ async def test_single_staff_service_skips_staff_step_and_back_leaves(
 ) -> None:
     ann = tg.user(505)
     menu = await say(tg, ann, "/start")
-    week = await tap(tg, ann, menu, "Beard & <trim> · 30 min · 20.00 EUR")
+    week = await tap(tg, ann, menu, "Beard & <trim> · 30 min · €20.00")
     assert "with Anna" in week["text"] and "Pick a day" in week["text"]
-    back = await tap(tg, ann, week, "« Back")
+    back = await tap(tg, ann, week, "« Back to services")
     assert "What would you like to book" in back["text"]
 
 

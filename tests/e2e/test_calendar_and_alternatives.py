@@ -11,7 +11,7 @@ from bot.clock import ManualClock
 from handlers import callbacks as cb
 from storage.bookings import Booked
 from storage.records import ServiceRecord, StaffRecord
-from tests.e2e.flows import JSON, confirm, reach_step, reach_summary, tap
+from tests.e2e.flows import JSON, confirm, reach_step, reach_summary, tap, tap_time
 from tests.e2e.harness import button_callbacks, keyboard_rows
 from tests.fakes.telegram import FakeTelegram
 from tests.week import (
@@ -23,7 +23,9 @@ from tests.week import (
     TUESDAY,
     WEDNESDAY,
     day_and_time,
+    day_button,
     helsinki,
+    short_day,
     short_day_and_time,
 )
 
@@ -35,36 +37,39 @@ NEXT_MONDAY = MONDAY + timedelta(weeks=1)
 MONDAY_AFTER = MONDAY + timedelta(weeks=2)
 
 
-def _calendar(week: JSON) -> list[date | None]:
-    """Per weekday of the shown week: the date its button picks, or None if not pickable."""
-    rows = keyboard_rows(week)
-    assert [b["text"] for b in rows[0]] == WEEKDAYS
-    picks: list[date | None] = []
-    for b in rows[1]:
-        data = cb.parse(b["callback_data"])
-        if isinstance(data, cb.PickDay):
-            assert b["text"] == str(data.day.day)
-            picks.append(data.day)
-        else:
-            assert isinstance(data, cb.Noop) and b["text"] == "·", b
-            picks.append(None)
+def _picks(week: JSON) -> list[date]:
+    """The days the day buttons pick, each labelled with its weekday and day ('Tu 24')."""
+    picks = []
+    for row in keyboard_rows(week):
+        for b in row:
+            data = cb.parse(b["callback_data"])
+            if isinstance(data, cb.PickDay):
+                assert b["text"] == day_button(data.day)
+                picks.append(data.day)
     return picks
+
+
+def _calendar(week: JSON) -> list[date | None]:
+    """Per weekday of the shown week: the date its button picks, or None if not pickable
+    (a day without free times has no button at all)."""
+    monday = _monday(week)
+    picks = set(_picks(week))
+    days = [monday + timedelta(days=i) for i in range(7)]
+    return [d if d in picks else None for d in days]
 
 
 def _monday(week: JSON) -> date:
     """The Monday of the shown week, checked against every pickable day and the heading."""
-    picks = _calendar(week)
-    mondays = {d - timedelta(days=i) for i, d in enumerate(picks) if d is not None}
-    assert len(mondays) == 1, picks
+    mondays = {d - timedelta(days=d.weekday()) for d in _picks(week)}
+    assert len(mondays) == 1, mondays
     monday = mondays.pop()
-    assert monday.weekday() == 0
-    assert f"week of {monday:%d %b %Y}" in week["text"]
+    assert f"week of {short_day(monday)}, {monday.year}" in week["text"]
     return monday
 
 
 def _nav(week: JSON) -> list[str]:
-    rows = keyboard_rows(week)
-    return [b["text"] for b in rows[2]] if len(rows) == 4 else []
+    labels = [b["text"] for row in keyboard_rows(week) for b in row]
+    return [label for label in labels if label in ("◀ Earlier week", "Later week ▶")]
 
 
 def _booking(bot: BotRuntime) -> BookingService:
@@ -90,25 +95,25 @@ async def test_week_paging_moves_by_a_week_and_stays_in_the_horizon(
     assert _monday(first) == MONDAY
     # Monday and Tuesday are past; Saturday and Sunday Anna does not work.
     assert _calendar(first) == [None, None, WEDNESDAY, THURSDAY, FRIDAY, None, None]
-    assert _nav(first) == ["Later ▶"]
+    assert _nav(first) == ["Later week ▶"]
 
-    second = await tap(tg, ann, first, "Later ▶")
+    second = await tap(tg, ann, first, "Later week ▶")
     assert _monday(second) == NEXT_MONDAY
     assert _calendar(second) == [NEXT_MONDAY + timedelta(days=i) for i in range(5)] + [None] * 2
-    assert _nav(second) == ["◀ Earlier", "Later ▶"]
+    assert _nav(second) == ["◀ Earlier week", "Later week ▶"]
 
-    third = await tap(tg, ann, second, "Later ▶")
+    third = await tap(tg, ann, second, "Later week ▶")
     assert _monday(third) == MONDAY_AFTER
     # Anna works Wednesday to Friday too, but those days are past the horizon.
     assert _calendar(third) == [MONDAY_AFTER, MONDAY_AFTER + timedelta(days=1)] + [None] * 5
-    assert _nav(third) == ["◀ Earlier"]
+    assert _nav(third) == ["◀ Earlier week"]
     for week in (first, second, third):
         assert all(today <= d <= last_day for d in _calendar(week) if d is not None)
 
-    back = await tap(tg, ann, third, "◀ Earlier")
+    back = await tap(tg, ann, third, "◀ Earlier week")
     assert _monday(back) == NEXT_MONDAY
     assert _calendar(back) == _calendar(second) and _nav(back) == _nav(second)
-    back = await tap(tg, ann, back, "◀ Earlier")
+    back = await tap(tg, ann, back, "◀ Earlier week")
     assert _monday(back) == MONDAY
     assert _calendar(back) == _calendar(first) and _nav(back) == _nav(first)
 
@@ -136,18 +141,20 @@ async def test_fully_booked_day_is_not_pickable(tg: FakeTelegram, bot: BotRuntim
     assert booked == 3  # 10:00, 11:30 and 13:00: one hour plus 30 minutes' buffer each
     assert SATURDAY not in await booking.free_days(cut.id, None)
 
-    # Saturday's button still on screen answers that the day filled up and redraws the week.
-    mark = tg.mark()
-    await tg.press(ann, week, text=str(SATURDAY.day))
-    filled = await tg.next_message(ann.id, since=mark)
-    assert "just filled up" in filled["text"]
-    week = await tg.next_message(ann.id, since=mark, predicate=lambda m: "Pick a day" in m["text"])
+    # Saturday's button still on screen redraws the week, saying that the day filled up.
+    week = await tap(tg, ann, week, day_button(SATURDAY))
+    assert "no free times any more" in week["text"] and "Pick a day" in week["text"]
     assert _calendar(week) == [MONDAY, TUESDAY, WEDNESDAY, THURSDAY, FRIDAY, None, None]
 
-    staff_screen = await tap(tg, ann, week, "« Back")
+    staff_screen = await tap(tg, ann, week, "« Back to staff")
     bens_week = await tap(tg, ann, staff_screen, "Ben")
     # Wednesday is Ben's day off; Saturday is now fully booked.
     assert _calendar(bens_week) == [MONDAY, TUESDAY, None, THURSDAY, FRIDAY, None, None]
+
+
+def _label(start: datetime) -> str:
+    local = start.astimezone(HELSINKI)
+    return short_day_and_time(local.date(), f"{local:%H:%M}")
 
 
 def _offered(taken: JSON, service_id: int, staff_id: int) -> list[datetime]:
@@ -156,7 +163,7 @@ def _offered(taken: JSON, service_id: int, staff_id: int) -> list[datetime]:
     assert all((p.service_id, p.staff.staff_id) == (service_id, staff_id) for p in picks), picks
     labels = [b["text"] for row in keyboard_rows(taken) for b in row]
     assert labels[-1] == "🗓 Pick another day"
-    assert labels[:-1] == [f"{p.start.astimezone(HELSINKI):%a %d %b %H:%M}" for p in picks]
+    assert labels[:-1] == [_label(p.start) for p in picks]
     return [p.start for p in picks]
 
 
@@ -199,7 +206,7 @@ async def test_slot_taken_at_confirm_offers_the_nearest_free_times(
     taken = await tg.next_message(bob.id, since=mark, predicate=lambda m: "just taken" in m["text"])
     cut, anna = await _haircut_and(bot, "Anna")
     offered = _offered(taken, cut.id, anna.id)
-    assert [f"{s.astimezone(HELSINKI):%a %d %b %H:%M}" for s in offered] == NEAREST_TO_1300
+    assert [_label(s) for s in offered] == NEAREST_TO_1300
     await _assert_nearest(bot, offered, cut.id, anna.id, TUESDAY_1300)
 
     summary = await tap(tg, bob, taken, short_day_and_time(TUESDAY, "11:00"))
@@ -215,9 +222,9 @@ async def test_slot_taken_while_choosing_offers_the_nearest_free_times(
     bobs_times = await reach_step(tg, bob, "time")
     await confirm(tg, ann, await reach_summary(tg, ann, email=None))
 
-    taken = await tap(tg, bob, bobs_times, "13:00")
+    taken = await tap_time(tg, bob, bobs_times, "13:00")
     assert "just taken" in taken["text"]
     cut, anna = await _haircut_and(bot, "Anna")
     offered = _offered(taken, cut.id, anna.id)
-    assert [f"{s.astimezone(HELSINKI):%a %d %b %H:%M}" for s in offered] == NEAREST_TO_1300
+    assert [_label(s) for s in offered] == NEAREST_TO_1300
     await _assert_nearest(bot, offered, cut.id, anna.id, TUESDAY_1300)

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from bot.app import BotRuntime
 from storage.settings_store import SettingsRepository
-from tests.e2e.flows import HAIRCUT, WAIT, confirm, say, tap
+from tests.e2e.flows import HAIRCUT, WAIT, confirm, say, tap, tap_time
 from tests.e2e.harness import ADMIN_ID, buttons
 from tests.fakes.telegram import FakeTelegram, FakeUser
-from tests.week import TUESDAY
+from tests.week import TUESDAY, day_button
 
 
 async def _require(bot: BotRuntime, **fields: str) -> None:
@@ -24,12 +24,11 @@ async def _book_without_phone(tg: FakeTelegram, user: FakeUser) -> None:
     """A first booking that skips the optional phone and gives no e-mail."""
     menu = await say(tg, user, "/start")
     week = await tap(tg, user, await tap(tg, user, menu, HAIRCUT), "Anna")
-    name = await tap(tg, user, await tap(tg, user, week, str(TUESDAY.day)), "09:00")
-    await tap(tg, user, name, f"Use “{user.first_name}”")
+    await tap_time(tg, user, await tap(tg, user, week, day_button(TUESDAY)), "09:00")
     mark = tg.mark()
     await tg.send_text(user, "Skip")
     email = await tg.next_message(user.id, since=mark, predicate=lambda m: "e-mail" in m["text"])
-    await confirm(tg, user, await tap(tg, user, email, "Skip"))
+    await confirm(tg, user, await tap(tg, user, email, "Skip the e-mail"))
 
 
 async def test_deep_link_names_the_service_by_its_setup_file_id(
@@ -80,7 +79,7 @@ async def test_returning_customer_is_asked_only_for_a_newly_required_phone(
 
     menu = await say(tg, ann, "/start")
     week = await tap(tg, ann, await tap(tg, ann, menu, HAIRCUT), "Anna")
-    phone_prompt = await tap(tg, ann, await tap(tg, ann, week, str(TUESDAY.day)), "14:00")
+    phone_prompt = await tap_time(tg, ann, await tap(tg, ann, week, day_button(TUESDAY)), "14:00")
     assert "phone" in phone_prompt["text"].lower() and "optional" not in phone_prompt["text"]
     mark = tg.mark()
     await tg.send_text(ann, "Skip")
@@ -108,7 +107,7 @@ async def test_confirm_asks_for_a_field_that_became_required(
     await _book_without_phone(tg, ben)
     menu = await say(tg, ben, "/start")
     week = await tap(tg, ben, await tap(tg, ben, menu, HAIRCUT), "Anna")
-    summary = await tap(tg, ben, await tap(tg, ben, week, str(TUESDAY.day)), "15:00")
+    summary = await tap_time(tg, ben, await tap(tg, ben, week, day_button(TUESDAY)), "15:00")
     assert "check your booking" in summary["text"]
 
     await _require(bot, ask_email="required")

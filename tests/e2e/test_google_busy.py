@@ -36,8 +36,8 @@ async def connect_anna(
     told = (await connect(tg, google, staff, account, welcome))["told"]
     picker = await tap(tg, staff, told, "📅 Choose calendars")  # type: ignore[arg-type]
     blocking = await tap(tg, staff, picker, "➕ New calendar “Test Salon bookings”")
-    assert "✅ anna@example.com" in buttons(blocking)
-    saved = await tap(tg, staff, blocking, "💾 Save")
+    assert "✅ anna@example.com: blocks my time" in buttons(blocking)
+    saved = await tap(tg, staff, blocking, "💾 Save the calendars")
     assert "Saved" in saved["text"]
     return staff
 
@@ -156,7 +156,7 @@ async def test_newly_chosen_blocking_calendar_applies_at_once(
     assert "13:00" in buttons(await reach_step(tg, first, "time"))  # not a blocking calendar
     picker = await say(tg, staff, "/calendars")
     blocking = await tap(tg, staff, picker, "📅 Test Salon bookings")
-    blocking = await tap(tg, staff, blocking, "▫️ Personal")
-    assert "Saved" in (await tap(tg, staff, blocking, "💾 Save"))["text"]
+    blocking = await tap(tg, staff, blocking, "▫️ Personal: does not block")
+    assert "Saved" in (await tap(tg, staff, blocking, "💾 Save the calendars"))["text"]
     second = tg.user(912, first_name="Hal")  # the bot's clock has not moved: no cache expiry
     assert "13:00" not in buttons(await reach_step(tg, second, "time"))

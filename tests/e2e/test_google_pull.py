@@ -342,7 +342,7 @@ async def test_choosing_other_calendars_moves_the_push_channels(
     # Anna makes a new bookings calendar her destination and keeps her primary as blocking.
     picker = await say(tg, anna, "/calendars")
     blocking = await tap(tg, anna, picker, "➕ New calendar “Test Salon bookings”")
-    await tap(tg, anna, blocking, "💾 Save")
+    await tap(tg, anna, blocking, "💾 Save the calendars")
     state = SyncStateRepository(pushbot.services.db)
 
     def live() -> set[str]:
@@ -358,8 +358,8 @@ async def test_choosing_other_calendars_moves_the_push_channels(
     # Now only the new calendar: the primary's channel is stopped and its state forgotten.
     picker = await say(tg, anna, "/calendars")
     screen = await tap(tg, anna, picker, "📅 Test Salon bookings")
-    screen = await tap(tg, anna, screen, f"✅ {ANNA_CAL}")
-    await tap(tg, anna, screen, "💾 Save")
+    screen = await tap(tg, anna, screen, f"✅ {ANNA_CAL}: blocks my time")
+    await tap(tg, anna, screen, "💾 Save the calendars")
 
     async def primary_dropped() -> bool:
         return first.stopped and ANNA_CAL not in {s.calendar_id for s in await state.all()}

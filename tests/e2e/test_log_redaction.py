@@ -34,13 +34,13 @@ from tests.e2e.google_harness import (
 from tests.e2e.harness import ADMIN_ID, load_business, running_bot
 from tests.fakes.google import FakeGoogle
 from tests.fakes.telegram import FakeTelegram
-from tests.week import TUESDAY
+from tests.week import TUESDAY, day_button
 
 SHARED_PHONE = "+358401234567"
 TYPED_PHONE = "+44 20 7946 0958"
 CUSTOMER_EMAIL = "ann.customer@example.org"
 STAFF_EMAIL = "anna.staff@example.com"
-DAY = str(TUESDAY.day)  # the day button's label
+DAY = day_button(TUESDAY)  # the day button's label
 
 
 class _Records(logging.Handler):
@@ -105,7 +105,7 @@ async def test_debug_log_holds_no_secret_and_no_contact(
         email_prompt = await tg.next_message(
             bob.id, since=mark, predicate=lambda m: "e-mail" in m.get("text", ""), timeout=WAIT
         )
-        summary = await tap(tg, bob, email_prompt, "Skip")
+        summary = await tap(tg, bob, email_prompt, "Skip the e-mail")
         assert full_name(bob) in summary["text"] and "+442079460958" in summary["text"]
         await confirm(tg, bob, summary)
 

@@ -15,10 +15,10 @@ from bot.booking import TooLate
 from bot.clock import ManualClock
 from storage.bookings import HistoryEntry
 from storage.records import BookingRecord
-from tests.e2e.flows import JSON, confirm, reach_summary, say, tap
+from tests.e2e.flows import JSON, confirm, reach_summary, say, tap, tap_time
 from tests.e2e.harness import button_data, buttons
 from tests.fakes.telegram import FakeTelegram, FakeUser
-from tests.week import THURSDAY, TUESDAY, WEDNESDAY, helsinki, short_day_and_time
+from tests.week import THURSDAY, TUESDAY, WEDNESDAY, day_button, helsinki, short_day_and_time
 
 CUTOFF_TEXT = "up to 24 h before they start"
 BOOKED = helsinki(TUESDAY, 13)
@@ -49,10 +49,10 @@ async def _keep_buttons_then_pass_cutoff(
     details = await tap(tg, ann, await say(tg, ann, "/mybookings"), DETAILS)
     kept = {"reschedule": button_data(details, "🔁 Reschedule")}
     week = await tap(tg, ann, details, "🔁 Reschedule")
-    kept["day"] = button_data(week, str(WEDNESDAY.day))
-    slots = await tap(tg, ann, week, str(WEDNESDAY.day))
+    kept["day"] = button_data(week, day_button(WEDNESDAY))
+    slots = await tap(tg, ann, week, day_button(WEDNESDAY))
     kept["time"] = button_data(slots, "15:00")
-    ask = await tap(tg, ann, slots, "15:00")
+    ask = await tap_time(tg, ann, slots, "15:00")
     kept["yes"] = button_data(ask, "✅ Yes, move it")
     # A move confirmation forged for a time no screen offered.
     kept["forged"] = f"move:{booking.id}:{int(THURSDAY_10.timestamp())}"
@@ -125,10 +125,10 @@ async def test_time_taken_meanwhile_shows_the_day_again(tg: FakeTelegram, bot: B
     ann, bob = tg.user(722), tg.user(723, first_name="Bob")
     await confirm(tg, ann, await reach_summary(tg, ann, email=None))
     details = await tap(tg, ann, await say(tg, ann, "/mybookings"), DETAILS)
-    slots = await tap(tg, ann, await tap(tg, ann, details, "🔁 Reschedule"), str(WEDNESDAY.day))
+    slots = await tap(tg, ann, await tap(tg, ann, details, "🔁 Reschedule"), day_button(WEDNESDAY))
     kept_time = button_data(slots, "15:00")
     await confirm(
-        tg, bob, await reach_summary(tg, bob, day=str(WEDNESDAY.day), time="15:00", email=None)
+        tg, bob, await reach_summary(tg, bob, day=day_button(WEDNESDAY), time="15:00", email=None)
     )
 
     reply = await _press(tg, ann, kept_time)

@@ -8,10 +8,10 @@ from pathlib import Path
 from bot.app import BotRuntime
 from bot.clock import ManualClock
 from handlers import callbacks as cb
-from tests.e2e.flows import HAIRCUT, JSON, confirm, reach_summary, say, tap
+from tests.e2e.flows import HAIRCUT, JSON, confirm, reach_summary, say, tap, tap_time
 from tests.e2e.harness import bot_settings, button_callbacks, buttons, running_bot
 from tests.fakes.telegram import FakeTelegram
-from tests.week import TUESDAY, helsinki, short_day_and_time
+from tests.week import TUESDAY, day_button, helsinki, short_day_and_time
 
 
 async def test_customer_continues_after_restart(
@@ -21,18 +21,19 @@ async def test_customer_continues_after_restart(
     menu = await say(tg, ann, "/start")
     staff = await tap(tg, ann, menu, HAIRCUT)
     week = await tap(tg, ann, staff, "Anna")
-    slots = await tap(tg, ann, week, str(TUESDAY.day))
-    name_prompt = await tap(tg, ann, slots, "13:00")
-    assert "What name" in name_prompt["text"]
+    slots = await tap(tg, ann, week, day_button(TUESDAY))
+    phone_prompt = await tap_time(tg, ann, slots, "13:00")
+    assert "phone" in phone_prompt["text"].lower()
     await bot.stop()
 
     async with running_bot(bot_settings(tg, db_path), clock):
-        phone_prompt = await say(tg, ann, "Ann Restarted")
-        assert "phone" in phone_prompt["text"].lower()
         mark = tg.mark()
         await tg.send_text(ann, "Skip")
         email = await tg.next_message(ann.id, since=mark, predicate=lambda m: "e-mail" in m["text"])
-        summary = await tap(tg, ann, email, "Skip")
+        summary = await tap(tg, ann, email, "Skip the e-mail")
+        name_prompt = await tap(tg, ann, summary, "✏️ Change the name")
+        assert "What name" in name_prompt["text"]
+        summary = await say(tg, ann, "Ann Restarted")
         assert "Ann Restarted" in summary["text"] and "13:00" in summary["text"]
         confirmation = await confirm(tg, ann, summary)
         assert "Ann Restarted" in confirmation["text"]
@@ -106,18 +107,14 @@ async def test_stray_input_gets_hints(tg: FakeTelegram, bot: BotRuntime) -> None
     mark = tg.mark()
     await tg.send_sticker(ann)
     hint = await tg.next_message(ann.id, since=mark)
-    assert "buttons above" in hint["text"]
+    assert "choose with the buttons" in hint["text"] and HAIRCUT in buttons(hint)
     staff = await tap(tg, ann, menu, HAIRCUT)
     week = await tap(tg, ann, staff, "Anna")
-    slots = await tap(tg, ann, week, str(TUESDAY.day))
-    await tap(tg, ann, slots, "13:00")
+    slots = await tap(tg, ann, week, day_button(TUESDAY))
+    await tap_time(tg, ann, slots, "13:00")
     mark = tg.mark()
     await tg.send_photo(ann)
-    assert "type your name" in (await tg.next_message(ann.id, since=mark))["text"]
-    bad_name = await say(tg, ann, "\u202e" * 3)
-    assert "name" in bad_name["text"].lower()
-    phone = await say(tg, ann, "Ann")
-    assert "phone" in phone["text"].lower()
+    assert "share your phone number" in (await tg.next_message(ann.id, since=mark))["text"]
     bad_phone = await say(tg, ann, "call me maybe")
     assert "button below" in bad_phone["text"]
     mark = tg.mark()
@@ -128,6 +125,15 @@ async def test_stray_input_gets_hints(tg: FakeTelegram, bot: BotRuntime) -> None
     await tg.next_message(ann.id, since=mark, predicate=lambda m: "e-mail" in m["text"])
     bad_email = await say(tg, ann, "not-an-email")
     assert "again" in bad_email["text"]
+    summary = await say(tg, ann, "ann@example.com")
+    await tap(tg, ann, summary, "✏️ Change the name")
+    mark = tg.mark()
+    await tg.send_photo(ann)
+    assert "type your name" in (await tg.next_message(ann.id, since=mark))["text"]
+    bad_name = await say(tg, ann, "\u202e" * 3)
+    assert "name" in bad_name["text"].lower()
+    summary = await say(tg, ann, "Ann")
+    assert "check your booking" in summary["text"]
     left = await say(tg, ann, "/cancel")
     assert "nothing was booked" in left["text"].lower()
     after = await say(tg, ann, "just chatting")

@@ -111,9 +111,11 @@ async def test_staff_connects_chooses_calendars_and_disconnects(
     assert not any("Team holidays" in b for b in buttons(picker))  # read-only: cannot receive
     blocking = await tap(tg, staff, picker, "➕ New calendar “Test Salon bookings”")
     assert "Test Salon bookings" in blocking["text"]
-    assert "✅ anna@example.com" in buttons(blocking) and "▫️ Team holidays" in buttons(blocking)
-    blocking = await tap(tg, staff, blocking, "▫️ Team holidays")
-    saved = await tap(tg, staff, blocking, "💾 Save")
+    assert "✅ anna@example.com: blocks my time" in buttons(
+        blocking
+    ) and "▫️ Team holidays: does not block" in buttons(blocking)
+    blocking = await tap(tg, staff, blocking, "▫️ Team holidays: does not block")
+    saved = await tap(tg, staff, blocking, "💾 Save the calendars")
     assert "Saved" in saved["text"]
     assert gbot.db is not None
     async with gbot.db.reader.execute(

@@ -67,9 +67,9 @@ def _refusals(tg: FakeTelegram) -> list[str]:
 async def _pages(tg: FakeTelegram, user: FakeUser, first: JSON) -> list[JSON]:
     """Every page of a paged list, following 'Next ▶' from the first."""
     pages = [first]
-    while any(b["text"] == "Next ▶" for row in keyboard_rows(pages[-1]) for b in row):
+    while any(b["text"] == "Next page ▶" for row in keyboard_rows(pages[-1]) for b in row):
         mark = tg.mark()
-        await tg.press(user, pages[-1], text="Next ▶")
+        await tg.press(user, pages[-1], text="Next page ▶")
         pages.append(await tg.next_message(user.id, since=mark, timeout=WAIT))
     return pages
 
@@ -146,10 +146,10 @@ async def test_my_bookings_with_110_bookings_is_paged(
         c.booking_id for p in pages for c in button_callbacks(p) if isinstance(c, cb.ShowBooking)
     ]
     assert len(shown) == len(set(shown)) == 110
-    assert "(110, page 1 of 11)" in first["text"]
+    assert "(110 in all, page 1 of 11)" in first["text"]
     # Back from the last page to the previous one.
     mark = tg.mark()
-    await tg.press(ann, pages[-1], text="◀ Previous")
+    await tg.press(ann, pages[-1], text="◀ Previous page")
     previous = await tg.next_message(ann.id, since=mark, timeout=WAIT)
     assert "page 10 of 11" in previous["text"]
     assert _refusals(tg) == []

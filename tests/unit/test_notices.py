@@ -96,7 +96,7 @@ def _video(url: str, service: str = "Haircut") -> VideoLinkReady:
 
 def test_video_link_goes_to_the_customer_with_a_button_only_for_a_plain_https_link() -> None:
     (message,) = render(_video("https://meet.google.com/abc-defg-hij"))
-    assert message.chat_id == 7 and "Tue 03 Mar 2026, 09:00" in message.html
+    assert message.chat_id == 7 and "Tue, Mar 3, 2026, 09:00 (Helsinki time)" in message.html
     assert message.buttons[0][0].url == "https://meet.google.com/abc-defg-hij"
     for odd in ("javascript:alert(1)", "https://meet.example/a b", "https://x/" + "y" * 2000):
         (text_only,) = render(_video(odd, service=LONG))
