@@ -158,10 +158,8 @@ async def private_only(update: Update, context: BotContext) -> None:
     details, staff invite links), so it only answers in private chats."""
     t = await texts_of(update, context)
     if context.bot.username:
-        text = t._(
-            "Please write to me in a private chat: {link}",
-            link=f"https://t.me/{context.bot.username}",
-        )
+        link = f"https://t.me/{context.bot.username}"
+        text = t._("Please write to me in a private chat: {link}", link=link)
     else:
         text = t._("Please write to me in a private chat.")
     await send(update, context, text)

@@ -1,0 +1,102 @@
+"""The catalogs: every text used in the code is translated in every shipped language, with the
+same {placeholders} and every plural form; and the check really catches what it should."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+from babel.messages.catalog import Catalog
+
+from handlers.catalogs import check, extract, placeholders, problems
+from handlers.i18n import available_languages, texts_for
+
+HELSINKI = ZoneInfo("Europe/Helsinki")
+
+
+def test_every_shipped_catalog_is_complete() -> None:
+    assert {"en", "es", "ru"} <= set(available_languages())
+    assert check() == []
+
+
+def test_extraction_finds_the_texts_of_handlers_and_contact_errors() -> None:
+    ids = {m.id if isinstance(m.id, str) else m.id[0] for m in extract() if m.id}
+    assert "<b>Please check your booking</b>" in ids  # t._ in handlers/booking/summary.py
+    assert "{n} more" in ids  # t.n_ in handlers/admin.py
+    assert "Skip" in ids  # N_ in handlers/booking/contact.py
+    assert "Please enter a phone number." in ids  # InvalidPhone in bot/domain/contact.py
+    assert len(ids) > 200
+
+
+def _template(*messages: str | tuple[str, str]) -> Catalog:
+    template = Catalog(locale=None)
+    for message in messages:
+        template.add(message)
+    return template
+
+
+def test_a_missing_or_fuzzy_translation_is_reported() -> None:
+    catalog = Catalog(locale="es")
+    catalog.add("Hello {name}", "Hola {name}")
+    catalog.add("Bye", "Adiós", flags=["fuzzy"])
+    found = problems(catalog, _template("Hello {name}", "Bye", "New text"))
+    assert found == ["es: no translation for 'Bye'", "es: no translation for 'New text'"]
+
+
+def test_a_dropped_or_renamed_placeholder_is_reported() -> None:
+    catalog = Catalog(locale="es")
+    catalog.add("Hello {name}", "Hola")
+    catalog.add("At {time}", "A las {hora}")
+    catalog.add("Broken {x}", "Roto {x")
+    found = problems(catalog, _template("Hello {name}", "At {time}", "Broken {x}"))
+    assert len(found) == 3
+    assert "missing ['name']" in found[0]
+    assert "missing ['time'], unknown ['hora']" in found[1]
+    assert "broken placeholder" in found[2]
+
+
+def test_plural_forms_are_counted_and_checked() -> None:
+    catalog = Catalog(locale="ru")
+    catalog.add(("{n} day", "{n} days"), ("{n} день", "{n} дня"))  # Russian has three forms
+    catalog.add(("{n} hour", "{n} hours"), ("{n} час", "{n} часа", "часов"))
+    found = problems(catalog, _template(("{n} day", "{n} days"), ("{n} hour", "{n} hours")))
+    assert any("2 plural forms instead of 3" in p for p in found)
+    assert any("missing ['n']" in p and "hour" in p for p in found)
+
+
+def test_placeholders_read_format_fields_only() -> None:
+    assert placeholders("{a} and {b} {{not}}") == {"a", "b"}
+
+
+def test_russian_plurals_and_formats() -> None:
+    t = texts_for("ru")
+    forms = [
+        t.n_(
+            "No free times in the next {n} day, sorry.",
+            "No free times in the next {n} days, sorry.",
+            n,
+        )
+        for n in (1, 3, 5, 21)
+    ]
+    assert forms == [
+        "Извините, в ближайший 1 день свободного времени нет.",
+        "Извините, в ближайшие 3 дня свободного времени нет.",
+        "Извините, в ближайшие 5 дней свободного времени нет.",
+        "Извините, в ближайший 21 день свободного времени нет.",
+    ]
+    assert t.price(4500, "EUR") == "45,00\xa0€"
+    assert t.weekday(date(2026, 11, 24)) == "Вт"
+    assert t.zone(HELSINKI) == "часовой пояс: Хельсинки"
+
+
+def test_spanish_and_english_formats() -> None:
+    es, en = texts_for("es"), texts_for("en")
+    moment = datetime(2026, 11, 24, 11, 0, tzinfo=UTC)  # 13:00 in Helsinki
+    assert es.price(4500, "EUR") == "45,00\xa0€"
+    assert en.price(4500, "EUR") == "€45.00"
+    assert en.when(moment, HELSINKI) == "Tue, Nov 24, 2026, 13:00"
+    assert es.when(moment, HELSINKI) == "mar, 24 nov 2026, 13:00"
+    assert en.zone(HELSINKI) == "Helsinki time"
+    assert es.zone(HELSINKI) == "hora de Helsinki"
+    assert en.weekday(date(2026, 11, 30)) == "Mo"
+    assert es._("Hi {name}!", name="Ana") == "¡Hola, Ana!"
