@@ -97,8 +97,8 @@ class Texts:
         return format_skeleton("yMMMEd" if year else "MMMEd", value, locale=self.locale)
 
     def long_day(self, value: _Day) -> str:
-        """A day spelled out ('Tuesday, November 24', 'martes, 24 de noviembre')."""
-        return format_skeleton("MMMMEEEEd", value, locale=self.locale)
+        """A day spelled out ('Tuesday, November 24, 2026', 'martes, 24 de noviembre de 2026')."""
+        return format_date(value, "full", locale=self.locale)
 
     def weekday(self, value: _Day) -> str:
         """The shortest weekday name, capitalised ('Tu', 'Ma', 'Вт')."""

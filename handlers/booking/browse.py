@@ -18,7 +18,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from handlers import callbacks as cb
 from handlers import render
-from handlers.booking.draft import Draft, save_draft
+from handlers.booking.draft import load_draft, save_draft
 from handlers.booking.menu import (
     CHOOSING,
     SERVICE_PAYLOAD,
@@ -67,8 +67,11 @@ def shown_screen(context: BotContext) -> tuple[str, cb.Callback] | None:
 
 
 async def start(update: Update, context: BotContext) -> State:
-    """/start, optionally with a `svc_<service link>` deep link."""
-    save_draft(context, Draft())
+    """/start, optionally with a `svc_<service link>` deep link (contact details already
+    given in this chat are kept for the new choice)."""
+    draft = load_draft(context)
+    draft.forget_choice()
+    save_draft(context, draft)
     remember_screen(context, "", None)
     t = await texts_of(update, context)
     args = context.args or []

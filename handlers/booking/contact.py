@@ -93,13 +93,13 @@ async def choose_slot(
     user = update.effective_user
     assert user is not None
     known = await booking.customer(user.id)
-    if previous.name:
+    if previous.name and (previous.returning or known is not None):
         draft.name, draft.phone, draft.email = previous.name, previous.phone, previous.email
     elif known is not None:
         draft.name, draft.phone, draft.email = known.name, known.phone, known.email
     else:
         try:
-            draft.name = clean_name(user.full_name or "")
+            draft.name = previous.name or clean_name(user.full_name or "")
         except InvalidName:
             save_draft(context, draft)
             return await ask_name(update, context)

@@ -28,7 +28,7 @@ class Draft:
     name: str | None = None
     phone: str | None = None
     email: str | None = None
-    returning: bool = False  # contact details came from an earlier booking
+    returning: bool = False  # contact details are complete (an earlier booking, the summary)
     suggested_name: str | None = None
 
     @property
@@ -37,9 +37,9 @@ class Draft:
         return self.service_id is not None and self.start is not None and self.key is not None
 
     def forget_choice(self) -> None:
-        """Drop the chosen slot; keep the contact details for the next booking."""
+        """Drop the chosen slot; keep the contact details (and whether they are complete) for
+        the next booking."""
         self.service_id = self.staff_id = self.start = self.key = self.suggested_name = None
-        self.returning = False
 
     def forget_contact(self) -> None:
         """Drop the contact details (to ask for them again)."""

@@ -90,6 +90,8 @@ async def test_reschedule_refused_past_cutoff(
 
     details = await tap(tg, ann, await say(tg, ann, "/mybookings"), DETAILS)
     assert CUTOFF_TEXT in details["text"]
+    # "contact us" comes with the business's contact from the setup file
+    assert "☎️ Contact us: +358 9 123 4567 · @test_salon" in details["text"]
     assert "🔁 Reschedule" not in buttons(details)
     for step in ("reschedule", "yes", "forged"):
         reply = await _press(tg, ann, kept[step])

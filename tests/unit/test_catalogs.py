@@ -100,3 +100,27 @@ def test_spanish_and_english_formats() -> None:
     assert es.zone(HELSINKI) == "hora de Helsinki"
     assert en.weekday(date(2026, 11, 30)) == "Mo"
     assert es._("Hi {name}!", name="Ana") == "¡Hola, Ana!"
+
+
+def test_notices_are_rendered_in_each_recipients_language() -> None:
+    from bot.notices import GoogleSignInFailed
+    from handlers.notices import render
+
+    notice = GoogleSignInFailed(staff_chat_id=5, reason="declined")
+    (english,) = render(notice)
+    (russian,) = render(notice, lambda chat: texts_for("ru" if chat == 5 else "en"))
+    assert english.html.startswith("❌ Google sign-in failed: You declined access")
+    assert russian.html.startswith("❌ Не удалось войти через Google: Вы отказали в доступе")
+
+
+def test_business_contact_is_checked() -> None:
+    import pytest
+
+    from bot.business import BusinessSettings
+
+    ok = BusinessSettings(contact_phone="+358 9 123 4567", contact_telegram="test_salon")
+    assert ok.contact_telegram == "test_salon"
+    with pytest.raises(ValueError, match="Telegram username"):
+        BusinessSettings(contact_telegram="not a name")
+    with pytest.raises(ValueError, match="64 characters"):
+        BusinessSettings(contact_phone="1" * 65)
