@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel import Locale, UnknownLocaleError
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -32,6 +33,7 @@ from pydantic import (
     model_validator,
 )
 
+from bot import service_texts
 from bot.business import MAX_ACTIVE_BOOKINGS_LIMIT, MAX_HORIZON_DAYS, BusinessSettings
 from bot.domain.contact import normalize_email
 from bot.domain.event_template import DEFAULT_DESCRIPTION, DEFAULT_TITLE
@@ -164,6 +166,21 @@ class BusinessSection(_Strict):
         return self
 
 
+class ServiceTranslation(_Strict):
+    name: str = Field(default="", max_length=100)
+    description: str = Field(default="", max_length=1000)
+
+
+def _language_code(value: str) -> str:
+    try:
+        return str(Locale.parse(value.replace("-", "_")))
+    except (ValueError, UnknownLocaleError) as err:
+        raise ValueError(f"{value!r} is not a language code (like es, ru or pt_BR)") from err
+
+
+LanguageCode = Annotated[str, AfterValidator(_language_code)]
+
+
 class ServiceSection(_Strict):
     id: Slug
     name: str = Field(min_length=1, max_length=100)
@@ -174,6 +191,8 @@ class ServiceSection(_Strict):
     currency: str = Field(default="EUR", pattern=r"^[A-Z]{3}$")
     buffer_before_minutes: int = Field(default=0, ge=0, le=MAX_BUFFER_MINUTES)
     buffer_after_minutes: int = Field(default=0, ge=0, le=MAX_BUFFER_MINUTES)
+    # [services.translations.es] name = "...", description = "..."
+    translations: dict[LanguageCode, ServiceTranslation] = {}
 
     @field_validator("currency")
     @classmethod
@@ -405,7 +424,17 @@ async def apply_setup_file(setup: SetupFile, db: Database, *, default_timezone: 
     ]
     staff = [_staff_spec(i, m) for i, m in enumerate(setup.staff)]
     changes: CatalogChanges = await catalog.apply_setup(services, staff)
-    settings = await SettingsRepository(db).put_many(business.to_store())
+    translations = {
+        s.id: {
+            code: {k: v for k, v in (("name", t.name), ("description", t.description)) if v}
+            for code, t in s.translations.items()
+        }
+        for s in setup.services
+        if s.translations
+    }
+    settings = await SettingsRepository(db).put_many(
+        {**business.to_store(), **service_texts.to_store(translations)}
+    )
     return LoadResult(services=changes.services, staff=changes.staff, settings=settings)
 
 

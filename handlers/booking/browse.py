@@ -39,6 +39,7 @@ from handlers.keyboards import (
     week_start,
 )
 from handlers.language import texts_of
+from handlers.localized import service_for
 from handlers.prompt import State
 
 SCREEN_KEY = "screen"  # the day or time screen last shown, for typed answers
@@ -126,7 +127,7 @@ async def open_service(update: Update, context: BotContext, service_id: int) -> 
     """The staff choice for a service (skipped when one person offers it)."""
     t = await texts_of(update, context)
     booking = context.services.booking
-    service = await booking.service(service_id)
+    service = await service_for(context.services, t, await booking.service(service_id))
     if service is None:
         await send(update, context, t._("Sorry, that service is not available any more."))
         return await services_screen(update, context)
@@ -169,7 +170,7 @@ async def week_screen(
     """The day picker, one week at a time (`note` goes first, e.g. why a typed day failed)."""
     t = await texts_of(update, context)
     booking = context.services.booking
-    service = await booking.service(service_id)
+    service = await service_for(context.services, t, await booking.service(service_id))
     who = await staff_label(t, context, service_id, staff)
     if service is None or who is None:
         await show(update, context, t._("That choice is not available any more."))

@@ -17,6 +17,7 @@ from handlers.i18n import Texts
 from handlers.keyboards import button, services_keyboard
 from handlers.language import texts_of
 from handlers.limits import MAX_MESSAGE, paginate, shorten, visible_len
+from handlers.localized import services_for
 from handlers.prompt import State
 
 CONVERSATION = "booking"
@@ -60,7 +61,9 @@ async def services_screen(
     limit = await context.services.booking.limit_reached(user.id) if user else None
     if limit is not None:
         return await limit_reached_screen(update, context, limit)
-    services = await context.services.booking.active_services()
+    services = await services_for(
+        context.services, t, await context.services.booking.active_services()
+    )
     business = await context.services.booking.business()
     if not services:
         text = t._("We are not taking bookings right now. Please check back later.")

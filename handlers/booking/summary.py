@@ -16,6 +16,7 @@ from handlers.context import BotContext
 from handlers.keyboards import button
 from handlers.language import texts_of
 from handlers.limits import shorten
+from handlers.localized import service_for
 from handlers.prompt import State
 from handlers.routing import stop_expecting
 
@@ -30,7 +31,7 @@ async def show_summary(update: Update, context: BotContext) -> State:
     booking = context.services.booking
     if draft.service_id is None or draft.start is None or draft.key is None:
         return await start_over(update, context)
-    service = await booking.service(draft.service_id)
+    service = await service_for(context.services, t, await booking.service(draft.service_id))
     staff = cb.StaffChoice(draft.staff_id)
     who = await staff_label(t, context, draft.service_id, staff)
     if service is None or who is None:

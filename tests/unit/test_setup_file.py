@@ -333,3 +333,21 @@ def test_errors_name_items_by_their_id(tmp_path: Path, old: str, new: str, where
         read_setup_file(_salon_with(tmp_path, old, new))
     assert where in str(refused.value)
     assert "staff.0" not in str(refused.value) and "services.1" not in str(refused.value)
+
+
+async def test_service_translations_are_stored_and_checked(
+    salon_db: Database, tmp_path: Path
+) -> None:
+    from bot import service_texts
+
+    stored = await service_texts.load(salon_db)
+    assert stored["cut"] == {
+        "es": {"name": "Corte de pelo"},
+        "ru": {"name": "Стрижка", "description": "Мытьё, стрижка и укладка"},
+    }
+    assert service_texts.pick(stored, "cut", "es", "name") == "Corte de pelo"
+    assert service_texts.pick(stored, "cut", "es", "description") is None
+    assert service_texts.pick(stored, "beard", "ru", "name") is None
+    bad = _salon_with(tmp_path, "[services.translations.es]", "[services.translations.xx-nope]")
+    with pytest.raises(SetupFileError, match="is not a language code"):
+        read_setup_file(bad)
