@@ -241,3 +241,21 @@ def test_filename_never_has_path_characters(summary: str) -> None:
 def test_filename_rejects_naive_start() -> None:
     with pytest.raises(ValueError, match="aware"):
         ics_filename("x", datetime(2024, 1, 2, 3, 4))  # noqa: DTZ001
+
+
+def test_reminders_ride_along_with_a_confirmed_event_only() -> None:
+    from datetime import timedelta
+
+    before = (timedelta(days=1), timedelta(hours=1))
+    _, event = _parse(
+        booking_ics(_event(alarms=before, alarm_text="Reminder: Haircut"), method="PUBLISH")
+    )
+    alarms = event.walk("VALARM")
+    assert [a.decoded("TRIGGER") for a in alarms] == [-before[0], -before[1]]
+    assert {str(a["ACTION"]) for a in alarms} == {"DISPLAY"}
+    assert {str(a["DESCRIPTION"]) for a in alarms} == {"Reminder: Haircut"}
+    cancelled = _event(alarms=before, status="CANCELLED")
+    _, event = _parse(booking_ics(cancelled, method="CANCEL"))
+    assert event.walk("VALARM") == []
+    with pytest.raises(ValueError, match="before the start"):
+        _event(alarms=(timedelta(hours=-1),))
