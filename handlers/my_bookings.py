@@ -31,6 +31,7 @@ from handlers.keyboards import (
 )
 from handlers.language import texts_of
 from handlers.limits import MAX_MESSAGE, paginate, shorten, visible_len
+from handlers.localized import booking_for, bookings_for
 from handlers.outputs import send_booking_message
 from storage.bookings import Changed, NotActive
 from storage.records import BookingRecord
@@ -49,7 +50,7 @@ async def my_bookings(update: Update, context: BotContext) -> None:
     user = update.effective_user
     assert user is not None
     booking = context.services.booking
-    upcoming = await booking.upcoming(user.id)
+    upcoming = await bookings_for(context.services, t, await booking.upcoming(user.id))
     tz = (await booking.business()).tz
     if not upcoming:
         await show(update, context, t._("You have no upcoming bookings."), menu_keyboard(t))
@@ -100,6 +101,8 @@ async def _own(update: Update, context: BotContext, booking_id: str) -> BookingR
     user = update.effective_user
     assert user is not None
     found = await context.services.booking.own_booking(user.id, booking_id)
+    if found is not None:
+        found = await booking_for(context.services, await texts_of(update, context), found)
     if found is None or not found.is_active:
         t = await texts_of(update, context)
         await show(

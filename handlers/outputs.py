@@ -18,6 +18,7 @@ from handlers.context import BotContext
 from handlers.i18n import Texts
 from handlers.keyboards import button
 from handlers.language import texts_for_chat, texts_of
+from handlers.localized import booking_for
 from storage.records import BookingRecord
 
 ICS_DOMAIN = "bookbot"
@@ -119,6 +120,7 @@ async def send_booking_message(
     chat = update.effective_chat
     assert chat is not None
     business = await context.services.booking.business()
+    booking = await booking_for(context.services, t, booking)
     rows = []
     if method == "PUBLISH":
         rows.append([calendar_button(t, booking, business)])

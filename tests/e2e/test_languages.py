@@ -102,6 +102,7 @@ async def test_the_whole_journey_in_each_language(
         predicate=lambda c: words["booked"] in str(c.params.get("text", "")),
     )
     assert "45,00\xa0€" in str(confirmation.params["text"])
+    assert words["haircut"].split(" · ")[0] in str(confirmation.params["text"])  # translated
     document = tg.documents(ana.id)[-1]
     assert tg.calls("sendDocument", chat_id=ana.id)[-1].params["caption"] == words["caption"]
     event = Calendar.from_ical(document.data).walk("VEVENT")[0]
@@ -109,6 +110,7 @@ async def test_the_whole_journey_in_each_language(
     assert document.file_name is not None and document.file_name.endswith("-1300.ics")
     listing = await say(tg, ana, "/mybookings")
     assert words["mine"] in listing["text"]
+    assert words["haircut"].split(" · ")[0] in listing["text"]
 
 
 async def test_language_is_chosen_and_remembered(tg: FakeTelegram, bot: BotRuntime) -> None:
