@@ -124,3 +124,35 @@ def test_business_contact_is_checked() -> None:
         BusinessSettings(contact_telegram="not a name")
     with pytest.raises(ValueError, match="64 characters"):
         BusinessSettings(contact_phone="1" * 65)
+
+
+def test_every_call_in_the_code_fills_exactly_the_placeholders_of_its_text() -> None:
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).parents[2] / "handlers"
+    wrong = []
+    checked = 0
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in ("_", "n_")
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+                and isinstance(node.args[0].value, str)
+            ):
+                continue
+            if any(k.arg is None for k in node.keywords):
+                continue  # **params: checked where the dict is built
+            texts = [a.value for a in node.args if isinstance(a, ast.Constant)]
+            wanted = set().union(*(placeholders(str(text)) for text in texts))
+            given = {k.arg for k in node.keywords if k.arg is not None}
+            checked += 1
+            if node.func.attr == "n_":
+                given.add("n")
+            if wanted != given:
+                wrong.append(f"{path.name}:{node.lineno}: {sorted(wanted)} != {sorted(given)}")
+    assert wrong == []
+    assert checked > 150  # the calls were found
