@@ -90,6 +90,11 @@ async def test_first_booking_in_six_actions_and_returning_in_four(
     assert len(ann.actions) <= 6, ann.actions
     texts = [m.get("text", "") for m in tg.messages(ann.user.id)]
     assert "Thanks!" not in texts  # no message that only says thanks
+    # Four messages: the menu (edited into the staff choice), the phone question, the phone
+    # number said back, the e-mail question (edited into the summary, then the confirmation);
+    # and the .ics file.
+    assert len(tg.calls("sendMessage", chat_id=ann.user.id)) == 4
+    assert len(tg.calls("sendDocument", chat_id=ann.user.id)) == 1
 
     ann.actions.clear()
     menu = await ann.say("/start")
