@@ -44,25 +44,29 @@ from handlers.limits import shorten
 from handlers.prompt import State, TextStep
 
 SKIP_TEXT = N_("Skip")
-BACK_TEXT = N_("« Back")
+BACK_TO_TIMES = N_("« Back to times")
+BACK_TO_SUMMARY = N_("« Back to the summary")
+BACK_TEXTS = (BACK_TO_TIMES, BACK_TO_SUMMARY)
 SHARE_TEXT = N_("📱 Share my contact")
 
 
-def _in_any_language(message: str) -> set[str]:
-    """A reply-keyboard label as it reads in every shipped language (lower-case)."""
-    return {texts_for(code)._(message).lower() for code in available_languages()}
+def _in_any_language(*messages: str) -> set[str]:
+    """Reply-keyboard labels as they read in every shipped language (lower-case)."""
+    return {
+        texts_for(code)._(message).lower() for code in available_languages() for message in messages
+    }
 
 
 class ReplyLabel(filters.MessageFilter):
-    """Text that is one of our reply-keyboard labels, in any shipped language."""
+    """Text that is one of these reply-keyboard labels, in any shipped language."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(name=f"ReplyLabel({message})")
-        self._message = message
+    def __init__(self, *messages: str) -> None:
+        super().__init__(name=f"ReplyLabel{messages}")
+        self._messages = messages
 
     def filter(self, message: Any) -> bool:
         text = getattr(message, "text", None)
-        return isinstance(text, str) and text.strip().lower() in _in_any_language(self._message)
+        return isinstance(text, str) and text.strip().lower() in _in_any_language(*self._messages)
 
 
 async def pick_slot(update: Update, context: BotContext) -> State:
@@ -176,8 +180,8 @@ NAME_STEP = TextStep(
 )
 
 
-async def ask_name(update: Update, context: BotContext) -> State:
-    """Ask for the booking's name, offering the Telegram profile name."""
+async def ask_name(update: Update, context: BotContext, *, note: str = "") -> State:
+    """Ask for the booking's name, offering the Telegram profile name; `note` first."""
     t = await texts_of(update, context)
     user = update.effective_user
     suggestion = (user.full_name if user else "").strip()
@@ -196,6 +200,7 @@ async def ask_name(update: Update, context: BotContext) -> State:
             rows.append([back])
     rows.append([button(t._("✖ Stop booking"), cb.Abort())])
     text = t._("What name should the booking be under? Type it below.")
+    text = f"{note}\n\n{text}" if note else text
     return await NAME_STEP.ask(update, context, text, InlineKeyboardMarkup(rows))
 
 
@@ -259,15 +264,17 @@ async def ask_phone(update: Update, context: BotContext) -> State:
         draft.phone = None
         save_draft(context, draft)
         return await ask_email(update, context)
+    draft = load_draft(context)
+    back = KeyboardButton(t._(BACK_TO_SUMMARY if draft.returning else BACK_TO_TIMES))
     rows = [[KeyboardButton(t._(SHARE_TEXT), request_contact=True)]]
     if business.ask_phone == "optional":
-        rows.append([KeyboardButton(t._(SKIP_TEXT)), KeyboardButton(t._(BACK_TEXT))])
+        rows.append([KeyboardButton(t._(SKIP_TEXT)), back])
         text = t._(
             "Your phone number (optional), so we can reach you about the booking: tap "
             "“Share my contact” below, type it with the country code, or tap Skip."
         )
     else:
-        rows.append([KeyboardButton(t._(BACK_TEXT))])
+        rows.append([back])
         text = t._(
             "Your phone number, so we can reach you about the booking: tap “Share my "
             "contact” below, or type it with the country code."
@@ -302,7 +309,7 @@ async def got_contact(update: Update, context: BotContext) -> State:
 
 
 async def phone_back(update: Update, context: BotContext) -> State:
-    """'« Back' on the phone step: the summary for a change, else the day's times."""
+    """Back on the phone step: the summary for a change, else the day's times."""
     t = await texts_of(update, context)
     draft = load_draft(context)
     if not draft.has_slot:
@@ -343,8 +350,8 @@ EMAIL_STEP: TextStep[str | None] = TextStep(
 )
 
 
-async def ask_email(update: Update, context: BotContext) -> State:
-    """Ask for an e-mail address (unless the settings do not want one)."""
+async def ask_email(update: Update, context: BotContext, *, note: str = "") -> State:
+    """Ask for an e-mail address (unless the settings do not want one); `note` first."""
     t = await texts_of(update, context)
     business = await context.services.booking.business()
     draft = load_draft(context)
@@ -371,6 +378,7 @@ async def ask_email(update: Update, context: BotContext) -> State:
         if business.ask_email == "optional"
         else t._("Your e-mail address, for the confirmation – type it below:")
     )
+    text = f"{note}\n\n{text}" if note else text
     return await EMAIL_STEP.ask(update, context, text, InlineKeyboardMarkup(rows))
 
 

@@ -24,6 +24,7 @@ from telegram.warnings import PTBUserWarning
 
 from handlers import callbacks as cb
 from handlers.booking import browse, confirm, contact, typed
+from handlers.booking.draft import load_draft
 from handlers.booking.menu import (
     CHOOSING,
     CONFIRM,
@@ -34,6 +35,7 @@ from handlers.booking.menu import (
     show_services,
     start_over,
 )
+from handlers.booking.summary import show_summary
 from handlers.common import send
 from handlers.context import BotContext
 from handlers.i18n import N_
@@ -44,11 +46,17 @@ from handlers.routing import TextFor, with_timeout
 TIMEOUT = timedelta(hours=1)
 
 
-def _hint(text: str, state: str) -> Callable[[Update, BotContext], Any]:
-    """A handler for stray text or media: say what this step expects, stay in the step."""
+def _hint(
+    text: str, state: str, again: Callable[..., Any] | None = None
+) -> Callable[[Update, BotContext], Any]:
+    """A handler for stray text or media: say what this step expects and stay in the step;
+    with `again`, the hint comes with the step's question and buttons again."""
 
     async def hint(update: Update, context: BotContext) -> State:
         t = await texts_of(update, context)
+        if again is not None and load_draft(context).has_slot:
+            result: State = await again(update, context, note=t._(text))
+            return result
         await send(update, context, t._(text))
         return state
 
@@ -87,13 +95,18 @@ def booking_conversation(
         NAME: [
             contact.NAME_STEP.handler(ours),
             MessageHandler(
-                stray, _hint(N_("Please type your name as text, or /cancel to stop."), NAME)
+                stray,
+                _hint(
+                    N_("Please type your name as text, or /cancel to stop."),
+                    NAME,
+                    contact.ask_name,
+                ),
             ),
         ],
         PHONE: [
             MessageHandler(filters.CONTACT & ours, contact.got_contact),
             MessageHandler(
-                filters.TEXT & ours & contact.ReplyLabel(contact.BACK_TEXT), contact.phone_back
+                filters.TEXT & ours & contact.ReplyLabel(*contact.BACK_TEXTS), contact.phone_back
             ),
             contact.PHONE_STEP.handler(ours),
             MessageHandler(
@@ -104,14 +117,23 @@ def booking_conversation(
         EMAIL: [
             contact.EMAIL_STEP.handler(ours),
             MessageHandler(
-                stray, _hint(N_("Please type your e-mail address, or /cancel to stop."), EMAIL)
+                stray,
+                _hint(
+                    N_("Please type your e-mail address, or /cancel to stop."),
+                    EMAIL,
+                    contact.ask_email,
+                ),
             ),
         ],
         CONFIRM: [
             _cq(confirm.confirm, cb.Confirm),
             MessageHandler(
                 stray,
-                _hint(N_("Tap ✅ Confirm booking on the summary, or /cancel to stop."), CONFIRM),
+                _hint(
+                    N_("Tap ✅ Confirm booking below, or /cancel to stop."),
+                    CONFIRM,
+                    show_summary,
+                ),
             ),
         ],
     }

@@ -24,8 +24,8 @@ ADDRESS_LIMIT = 300
 SUMMARY_FIELD = 3  # AskField value that shows the summary again (the others: cb.*_FIELD)
 
 
-async def show_summary(update: Update, context: BotContext) -> State:
-    """Show the summary of the draft (or start over if its choice is gone)."""
+async def show_summary(update: Update, context: BotContext, *, note: str = "") -> State:
+    """Show the summary of the draft (or start over if its choice is gone); `note` first."""
     t = await texts_of(update, context)
     draft = load_draft(context)
     booking = context.services.booking
@@ -41,6 +41,7 @@ async def show_summary(update: Update, context: BotContext) -> State:
     business = await booking.business()
     tz = business.tz
     lines = [
+        *([note, ""] if note else []),
         t._("<b>Please check your booking</b>"),
         "",
         render.service_with(t, service, who),

@@ -15,6 +15,7 @@ from tests.e2e.flows import (
     say,
     tap,
 )
+from tests.e2e.harness import buttons
 from tests.fakes.telegram import FakeTelegram
 from tests.week import TUESDAY, day_and_time
 
@@ -89,17 +90,19 @@ async def test_media_at_contact_and_summary_steps_gets_a_hint_and_keeps_the_step
     await tg.send_sticker(ann)
     hint = await tg.next_message(ann.id, since=mark, timeout=WAIT)
     assert "type your e-mail address" in hint["text"]
+    assert "Skip the e-mail" in buttons(hint)  # the hint comes with the step's buttons
     summary = await say(tg, ann, "ann@example.com")
     assert "check your booking" in summary["text"]
 
     mark = tg.mark()
     await tg.send_photo(ann, caption="my haircut idea")
     hint = await tg.next_message(ann.id, since=mark, timeout=WAIT)
-    assert "Tap ✅ Confirm booking on the summary" in hint["text"]
+    assert "Tap ✅ Confirm booking below" in hint["text"]
+    assert "✅ Confirm booking" in buttons(hint) and "check your booking" in hint["text"]
     mark = tg.mark()
     await tg.send_sticker(ann)
     hint = await tg.next_message(ann.id, since=mark, timeout=WAIT)
-    assert "Tap ✅ Confirm booking on the summary" in hint["text"]
+    assert "Tap ✅ Confirm booking below" in hint["text"]
 
     await confirm(tg, ann, summary)
     assert await _bookings(bot) == [("confirmed", "Ann", "+358401234567", "ann@example.com")]

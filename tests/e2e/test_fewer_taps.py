@@ -119,7 +119,7 @@ async def test_back_on_every_step(tg: FakeTelegram, bot: BotRuntime) -> None:
     await reach_step(tg, ann, "phone")
     assert tg.keyboard(ann.id) is not None
     mark = tg.mark()
-    await tg.send_text(ann, "« Back")
+    await tg.send_text(ann, "« Back to times")
     back = await tg.next_message(
         ann.id, since=mark, predicate=lambda m: "Free times on" in m["text"], timeout=WAIT
     )
