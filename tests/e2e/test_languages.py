@@ -34,6 +34,25 @@ JOURNEY = {
         "mine": "Tus próximas reservas",
         "tomorrow": "mañana",
     },
+    "fi": {
+        "greeting": "Hei Ana! 👋 Otan vastaan varauksia yritykselle",
+        "haircut": "Haircut · 1 h · 45,00\xa0€",  # no Finnish name in the setup file
+        "who": "Kenelle haluat ajan?",
+        "weekday": "Ti",
+        "times": "Vapaat ajat tiistai 24. marraskuuta",
+        "zone": "aikavyöhyke: Helsinki",
+        "time": "13.00",
+        "share": "📱 Jaa yhteystietoni",
+        "skip_email": "Ohita sähköposti",
+        "check": "Tarkista varauksesi",
+        "policy": "Maksuton peruutus ma 23.11. 13.00 asti.",
+        "confirm": "✅ Vahvista varaus",
+        "booked": "Varaus on tehty!",
+        "when": "ti 24.11.2026 13.00",
+        "caption": "Avaa tämä tiedosto lisätäksesi varauksen kalenteriisi.",
+        "mine": "Tulevat varauksesi",
+        "tomorrow": "huomenna",
+    },
     "ru": {
         "greeting": "Здравствуйте, Ana! 👋 Я записываю в",
         "haircut": "Стрижка · 1 ч · 45,00\xa0€",
@@ -78,7 +97,7 @@ async def test_the_whole_journey_in_each_language(
     assert words["zone"] in times["text"]
     if _test_week_is_the_default():
         assert words["times"] in times["text"]
-    phone = await tap(tg, ana, times, "13:00")
+    phone = await tap(tg, ana, times, words.get("time", "13:00"))
     keyboard = tg.keyboard(ana.id)
     assert keyboard is not None and keyboard["keyboard"][0][0]["text"] == words["share"]
     assert phone["text"]
@@ -133,7 +152,7 @@ async def test_language_is_chosen_and_remembered(tg: FakeTelegram, bot: BotRunti
 async def test_a_language_without_a_catalog_gets_the_business_default(
     tg: FakeTelegram, bot: BotRuntime
 ) -> None:
-    kai = tg.user(9202, first_name="Kai", language_code="fi")
+    kai = tg.user(9202, first_name="Kai", language_code="de")
     assert "What I can do" in (await say(tg, kai, "/help"))["text"]
     unknown = tg.user(9203, first_name="Zed", language_code="xx-YY")
     assert "What I can do" in (await say(tg, unknown, "/help"))["text"]
