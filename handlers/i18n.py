@@ -133,8 +133,10 @@ class Texts:
         return format_list(items, locale=self.locale) if items else ""
 
 
+@cache
 def available_languages() -> tuple[str, ...]:
-    """English and every language with a catalog, in a stable order."""
+    """English and every language with a catalog, in a stable order (read once: a new
+    catalog is picked up at the next start)."""
     return (SOURCE_LANGUAGE, *sorted(p.stem for p in LOCALES_DIR.glob("*.po")))
 
 
