@@ -77,14 +77,24 @@ def write_catalog(catalog: Catalog, path: Path) -> None:
 
 def update_all() -> Catalog:
     """Write the template and bring every catalog up to date with it (new texts untranslated,
-    texts no longer used kept as obsolete)."""
+    texts no longer used kept as obsolete, obsolete texts used again translated again)."""
     template = extract()
     write_catalog(template, TEMPLATE)
     for path in catalog_paths():
         catalog = read_catalog(path)
-        catalog.update(template, update_header_comment=False)
+        merge(catalog, template)
         write_catalog(catalog, path)
     return template
+
+
+def merge(catalog: Catalog, template: Catalog) -> None:
+    """Bring `catalog` up to date with `template`: texts no longer used become obsolete (kept
+    at the end of the file), and an obsolete text used again gets its translation back."""
+    for key, message in list(catalog.obsolete.items()):
+        if catalog.get(message.id) is None:
+            catalog[message.id] = message
+        del catalog.obsolete[key]
+    catalog.update(template, update_header_comment=False)
 
 
 def placeholders(text: str) -> set[str]:

@@ -156,3 +156,17 @@ def test_every_call_in_the_code_fills_exactly_the_placeholders_of_its_text() -> 
                 wrong.append(f"{path.name}:{node.lineno}: {sorted(wanted)} != {sorted(given)}")
     assert wrong == []
     assert checked > 150  # the calls were found
+
+
+def test_an_obsolete_text_used_again_gets_its_translation_back() -> None:
+    from handlers.catalogs import merge
+
+    catalog = Catalog(locale="es")
+    catalog.add("Hello", "Hola")
+    catalog.add("Bye", "Adiós")
+    merge(catalog, _template("Hello"))
+    assert catalog.get("Bye") is None and "Bye" in catalog.obsolete
+    merge(catalog, _template("Hello", "Bye"))
+    bye = catalog.get("Bye")
+    assert bye is not None and bye.string == "Adiós" and not bye.fuzzy
+    assert problems(catalog, _template("Hello", "Bye")) == []
