@@ -110,7 +110,8 @@ async def pick_service(update: Update, context: BotContext) -> State:
 async def first_free_button(
     t: Texts, context: BotContext, service_id: int, staff: cb.StaffChoice
 ) -> InlineKeyboardButton | None:
-    """'⚡ First available: Tue, Nov 24, 09:00', the earliest free time (None if none)."""
+    """'⚡ First available: Tue, Nov 24, 09:00 (Helsinki time)', the earliest free time
+    (None if there is none)."""
     booking = context.services.booking
     days = await booking.free_days(service_id, staff.staff_id)
     if not days:
@@ -119,7 +120,8 @@ async def first_free_button(
     if not slots:
         return None
     tz = (await booking.business()).tz
-    label = t._("⚡ First available: {when}", when=render.short_when(t, slots[0], tz))
+    when = f"{render.short_when(t, slots[0], tz)} ({t.zone(tz)})"
+    label = t._("⚡ First available: {when}", when=when)
     return button(label, cb.PickSlot(service_id, staff, slots[0]))
 
 

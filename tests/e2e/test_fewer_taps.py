@@ -78,7 +78,7 @@ async def test_first_booking_in_six_actions_and_returning_in_four(
     staff = await ann.tap(menu, HAIRCUT)
     first = _first_available(staff)
     # The clock stands on Monday 08:00; an hour's notice makes 09:00 the first free time.
-    assert first == f"⚡ First available: {short_day_and_time(MONDAY, '09:00')}"
+    assert first == f"⚡ First available: {short_day_and_time(MONDAY, '09:00')} (Helsinki time)"
     phone = await ann.tap(staff, first)
     assert "Share my contact" in phone["text"]
     email = await ann.share_contact("+358401234567", "e-mail")
