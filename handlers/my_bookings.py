@@ -16,7 +16,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from bot.booking import SlotUnavailable, TooLate, UnknownBooking
 from handlers import callbacks as cb
 from handlers import render
-from handlers.booking.times import day_parts
+from handlers.booking.times import day_parts, part_label
 from handlers.common import answer, show
 from handlers.context import BotContext
 from handlers.keyboards import (
@@ -291,7 +291,7 @@ async def _move_day(
     parts = day_parts(t, slots, tz)
     part = min(max(part, 0), len(parts) - 1)
     others = [
-        button(f"{p.label} ({len(p.slots)})", cb.MoveDayPart(bid, day, i))
+        button(part_label(t, p), cb.MoveDayPart(bid, day, i))
         for i, p in enumerate(parts)
         if i != part
     ]

@@ -26,7 +26,7 @@ from handlers.booking.menu import (
     services_screen,
     staff_label,
 )
-from handlers.booking.times import day_parts
+from handlers.booking.times import day_parts, part_label
 from handlers.common import answer, send, show
 from handlers.context import BotContext
 from handlers.i18n import Texts
@@ -270,7 +270,7 @@ async def day_screen(
     parts = day_parts(t, slots, tz)
     part = min(max(part, 0), len(parts) - 1)
     others = [
-        button(f"{p.label} ({len(p.slots)})", cb.DayPart(service_id, staff, day, i))
+        button(part_label(t, p), cb.DayPart(service_id, staff, day, i))
         for i, p in enumerate(parts)
         if i != part
     ]

@@ -54,6 +54,13 @@ def day_parts(t: Texts, slots: Sequence[datetime], tz: ZoneInfo) -> list[Part]:
     return parts
 
 
+def part_label(t: Texts, part: Part) -> str:
+    """The button of a part, saying what it holds ('Afternoon: 10 free times')."""
+    return t.n_(
+        "{period}: {n} free time", "{period}: {n} free times", len(part.slots), period=part.label
+    )
+
+
 def parse_time(text: str) -> time | None:
     """A time of day typed as '11:00', '11.30', '11', '9am' or '2 pm'; None if it is not."""
     match = _TIME.fullmatch(text.strip())
