@@ -118,7 +118,7 @@ def test_migrate_and_load_config_are_idempotent(capsys: pytest.CaptureFixture[st
     assert "up to date" in capsys.readouterr().out
     assert main(["load-config", str(SALON)]) == 0
     out = capsys.readouterr().out
-    assert "loaded (services: 2 added; staff: 2 added; settings: 20 changed)" in out
+    assert "loaded (services: 2 added; staff: 2 added; settings: 21 changed)" in out
     assert main(["load-config", str(SALON)]) == 0
     assert "nothing changed" in capsys.readouterr().out
 
