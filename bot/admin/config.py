@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from bot import service_texts
 from bot.admin.document import Document, flatten, new_slug, read_document, to_toml
 from bot.booking import BookingService
 from bot.business import BusinessSettings
@@ -141,7 +142,9 @@ class ConfigService:
     async def document(self) -> Document:
         """The configuration as it is stored now (the business settings possibly cached
         for two seconds; `change` reads them fresh)."""
-        return await read_document(self._catalog, await self._booking.business())
+        return await read_document(
+            self._catalog, await self._booking.business(), await service_texts.load(self._db)
+        )
 
     async def export_toml(self) -> str:
         """The configuration as a setup file."""
@@ -480,7 +483,7 @@ def differences(old: Document, new: Document) -> tuple[Change, ...]:
 async def _stored_document(db: Database, default_timezone: str) -> Document:
     stored = await SettingsRepository(db).all()
     business = BusinessSettings.from_store(stored, default_timezone=default_timezone)
-    return await read_document(CatalogRepository(db), business)
+    return await read_document(CatalogRepository(db), business, await service_texts.load(db))
 
 
 async def apply_audited(

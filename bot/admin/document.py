@@ -21,6 +21,7 @@ from typing import Any
 
 import tomli_w
 
+from bot import service_texts
 from bot.business import BusinessSettings
 from bot.domain.money import decimals
 from bot.setup_file import WEEKDAYS
@@ -76,6 +77,9 @@ def business_table(business: BusinessSettings) -> dict[str, Any]:
         "event_send_updates": business.event_send_updates,
         "default_language": business.default_language,
         "reminder_offsets_hours": [_hours(offset) for offset in business.reminder_offsets],
+        "contact_phone": business.contact_phone,
+        "contact_telegram": business.contact_telegram,
+        "contact_email": business.contact_email,
     }
 
 
@@ -85,7 +89,9 @@ def _hours(value: Any) -> int | float:
     return int(hours) if hours == int(hours) else hours
 
 
-def _service_table(service: ServiceRecord) -> dict[str, Any]:
+def _service_table(
+    service: ServiceRecord, translations: service_texts.Translations
+) -> dict[str, Any]:
     table: dict[str, Any] = {
         "id": service.slug,
         "name": service.name,
@@ -97,6 +103,9 @@ def _service_table(service: ServiceRecord) -> dict[str, Any]:
     }
     if service.price_minor:
         table["price"] = price_text(service.price_minor, service.currency)
+    given = translations.get(service.slug)
+    if given:
+        table["translations"] = {code: dict(texts) for code, texts in sorted(given.items())}
     return table
 
 
@@ -113,8 +122,13 @@ def _overrides(rows: Iterable[OverrideRow]) -> tuple[list[date], dict[str, list[
     return sorted(set(days_off)), dict(sorted(special.items()))
 
 
-async def read_document(catalog: CatalogRepository, business: BusinessSettings) -> Document:
-    """The current configuration as a setup document."""
+async def read_document(
+    catalog: CatalogRepository,
+    business: BusinessSettings,
+    translations: service_texts.Translations | None = None,
+) -> Document:
+    """The current configuration as a setup document (with the services' translations when
+    given, see `bot.service_texts`)."""
     services = await catalog.active_services()
     slugs = {s.id: s.slug for s in services}
     staff = [m for m in await catalog.all_staff() if m.active]
@@ -141,7 +155,7 @@ async def read_document(catalog: CatalogRepository, business: BusinessSettings) 
         members.append(table)
     return {
         "business": business_table(business),
-        "services": [_service_table(s) for s in services],
+        "services": [_service_table(s, translations or {}) for s in services],
         "staff": members,
     }
 

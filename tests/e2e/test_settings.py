@@ -138,15 +138,19 @@ async def test_non_admins_get_the_unknown_command_answer(tg: FakeTelegram, bot: 
 
 async def test_settings_mid_booking_and_back(tg: FakeTelegram, bot: BotRuntime) -> None:
     admin = tg.user(ADMIN_ID, first_name="Ada")
-    name_prompt = await reach_step(tg, admin, "name")
-    assert "What name" in str(name_prompt["text"])
+    phone_prompt = await reach_step(tg, admin, "phone")
+    assert "phone" in str(phone_prompt["text"]).lower()
     business = await open_business(tg, admin)
     await tap(tg, admin, business, "Address")
     saved = await say(tg, admin, "Harbour road 2")
     assert "Address: Harbour road 2" in str(saved["text"])
-    # The booking still waits for the name and gets the next text.
-    phone_prompt = await say(tg, admin, "Ada Lovelace")
-    assert "phone" in str(phone_prompt["text"]).lower()
+    # The booking still waits for the phone number and gets the next text.
+    mark = tg.mark()
+    await tg.send_text(admin, "+358401234567")
+    email_prompt = await tg.next_message(
+        admin.id, since=mark, predicate=lambda m: "e-mail" in str(m.get("text")), timeout=WAIT
+    )
+    assert "e-mail" in str(email_prompt["text"])
 
 
 async def test_a_question_survives_a_restart(
@@ -186,18 +190,16 @@ async def test_booking_mid_settings_and_back(tg: FakeTelegram, bot: BotRuntime) 
     admin = tg.user(ADMIN_ID, first_name="Ada")
     business = await open_business(tg, admin)
     await tap(tg, admin, business, "Slot step")
-    # While the settings wait for the slot step, the admin books: the name goes to the booking.
-    name_prompt = await reach_step(tg, admin, "name")
-    assert "What name" in str(name_prompt["text"])
-    phone_prompt = await say(tg, admin, "Ada Lovelace")
+    # While the settings wait for the slot step, the admin books: the phone goes to the booking.
+    phone_prompt = await reach_step(tg, admin, "phone")
     assert "phone" in str(phone_prompt["text"]).lower()
     mark = tg.mark()
     await tg.send_contact(admin, "+358401234567")
     email_prompt = await tg.next_message(
         admin.id, since=mark, predicate=lambda m: "e-mail" in str(m.get("text")), timeout=WAIT
     )
-    summary = await tap(tg, admin, email_prompt, "Skip")
-    assert "Ada Lovelace" in str(summary["text"])
+    summary = await tap(tg, admin, email_prompt, "Skip the e-mail")
+    assert "👤 Ada" in str(summary["text"])
     # Back to the waiting settings question.
     saved = await say(tg, admin, "20m")
     assert "Slot step: 20 min" in str(saved["text"])

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot import service_texts
 from bot.admin.document import read_document
 from bot.app import BotRuntime
 from bot.business import BusinessSettings
@@ -135,7 +136,8 @@ async def test_export_loads_back_to_the_same_configuration(
         await load_setup_file(path, fresh, default_timezone="UTC")
         stored = await SettingsRepository(fresh).all()
         business_settings = BusinessSettings.from_store(stored, default_timezone="UTC")
-        loaded = await read_document(CatalogRepository(fresh), business_settings)
+        translations = await service_texts.load(fresh)
+        loaded = await read_document(CatalogRepository(fresh), business_settings, translations)
     finally:
         await fresh.close()
     assert loaded == in_bot

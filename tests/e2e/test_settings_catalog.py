@@ -11,7 +11,7 @@ from bot.clock import ManualClock
 from tests.e2e.flows import HAIRCUT, WAIT, confirm, reach_summary, say, tap
 from tests.e2e.harness import ADMIN_ID, buttons
 from tests.fakes.telegram import FakeTelegram, FakeUser
-from tests.week import MONDAY, TUESDAY
+from tests.week import MONDAY, TUESDAY, day_button
 
 JSON = dict[str, object]
 
@@ -65,7 +65,7 @@ async def test_add_and_edit_a_service_then_customers_see_it(
     assert "✅ Anna" in buttons(offer)
     customer = tg.user(7401, first_name="Cy")
     menu = await say(tg, customer, "/start")
-    assert "Colour & Style · 1 h 30 min · 25.50 EUR" in buttons(menu)
+    assert "Colour & Style · 1 h 30 min · €25.50" in buttons(menu)
     # Move it up to the top, then archive it: customers no longer see it.
     service = await tap(tg, admin, offer, "« Back")
     service = await tap(tg, admin, service, "⬆ Up")
@@ -126,7 +126,7 @@ async def test_staff_hours_days_off_and_deactivation(tg: FakeTelegram, bot: BotR
     menu = await say(tg, customer, "/start")
     staff = await tap(tg, customer, menu, HAIRCUT)
     week = await tap(tg, customer, staff, "Anna")
-    assert str(TUESDAY.day) not in buttons(week)
+    assert day_button(TUESDAY) not in buttons(week)
     # Special day, then back to the usual hours.
     special = await answer(tg, admin, days, "➕ Special day", f"{TUESDAY.isoformat()} 10-12")
     assert "10:00-12:00" in str(special["text"])
@@ -235,7 +235,7 @@ async def test_bookings_screen_shows_today_and_coming(
 ) -> None:
     admin = tg.user(ADMIN_ID, first_name="Ada")
     early, later = tg.user(7409, first_name="Early"), tg.user(7410, first_name="Later")
-    await confirm(tg, early, await reach_summary(tg, early, day=str(MONDAY.day), time="10:00"))
+    await confirm(tg, early, await reach_summary(tg, early, day=day_button(MONDAY), time="10:00"))
     await confirm(tg, later, await reach_summary(tg, later))
     clock.advance(timedelta(hours=4))  # Monday noon: the 10:00 booking is over
     listing = await screen_of(tg, admin, "📋 Bookings", "Anna")

@@ -14,7 +14,7 @@ from tests.e2e.harness import ADMIN_ID, bot_settings, buttons, load_business, ru
 from tests.e2e.test_settings_catalog import answer, screen_of
 from tests.fakes.google import FakeGoogle
 from tests.fakes.telegram import FakeTelegram
-from tests.week import THURSDAY
+from tests.week import THURSDAY, day_button
 
 JSON = dict[str, object]
 
@@ -149,7 +149,7 @@ async def test_staff_screen_shows_the_google_connection(
     told = await tg.next_message(anna.id, since=mark, timeout=WAIT)
     picker = await tap(tg, anna, told, "📅 Choose calendars")
     blocking = await tap(tg, anna, picker, "📅 anna@example.com (primary)")
-    await tap(tg, anna, blocking, "💾 Save")
+    await tap(tg, anna, blocking, "💾 Save the calendars")
     member = await screen_of(tg, admin, "👥 Staff", "Anna")
     text = str(member["text"])
     assert "Telegram: linked" in text
@@ -177,9 +177,9 @@ async def test_a_business_built_from_an_empty_database(
         hours = await answer(tg, admin, hours, weekday[THURSDAY.weekday()], "9-17")
         assert f"{weekday[THURSDAY.weekday()]}: 09:00-17:00" in str(hours["text"])
         menu = await say(tg, customer, "/start")
-        assert "Massage · 45 min · 50.00 EUR" in buttons(menu)
-        week = await tap(tg, customer, menu, "Massage · 45 min · 50.00 EUR")  # Zoe alone
-        assert str(THURSDAY.day) in buttons(week)
+        assert "Massage · 45 min · €50.00" in buttons(menu)
+        week = await tap(tg, customer, menu, "Massage · 45 min · €50.00")  # Zoe alone
+        assert day_button(THURSDAY) in buttons(week)
         assert runtime.services is not None
         exported = await runtime.services.config.export_toml()
         assert 'name = "Massage"' in exported and 'thu = [\n    "09:00-17:00",\n]' in exported

@@ -6,6 +6,7 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
+from bot import service_texts
 from bot.admin.config import apply_audited
 from bot.admin.document import new_slug, read_document, to_toml
 from bot.business import BusinessSettings
@@ -22,7 +23,7 @@ from tests.conftest import SALON
 async def _document(db: Database) -> dict[str, object]:
     stored = await SettingsRepository(db).all()
     business = BusinessSettings.from_store(stored, default_timezone="UTC")
-    return await read_document(CatalogRepository(db), business)
+    return await read_document(CatalogRepository(db), business, await service_texts.load(db))
 
 
 async def test_export_round_trip(db: Database, tmp_path: Path) -> None:
