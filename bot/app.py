@@ -20,8 +20,6 @@ from telegram import (
     Bot,
     BotCommand,
     BotCommandScopeDefault,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
     InputFile,
     Update,
 )
@@ -45,7 +43,7 @@ from bot.notify.dispatcher import Dispatcher
 from bot.notify.job_ticker import JobQueueTicker
 from bot.notify.planner import Planner
 from bot.notify.queued_notices import QueuedNotices
-from bot.notify.telegram_sender import TelegramSender
+from bot.notify.telegram_sender import TelegramSender, inline_markup
 from bot.outbound import OutboundMessage
 from bot.persistence import SqlitePersistence
 from bot.runtime import Hooks, Part, Runtime
@@ -108,19 +106,7 @@ class TelegramOutbound:
         if self.bot is None:
             log.warning("message dropped: the bot is not running")
             return False
-        markup = (
-            InlineKeyboardMarkup(
-                [
-                    [
-                        InlineKeyboardButton(b.text, url=b.url, callback_data=b.callback_data)
-                        for b in row
-                    ]
-                    for row in message.buttons
-                ]
-            )
-            if message.buttons
-            else None
-        )
+        markup = inline_markup(message)
         try:
             await self.bot.send_message(
                 message.chat_id, message.html, parse_mode=ParseMode.HTML, reply_markup=markup

@@ -15,7 +15,6 @@ from html import escape
 from zoneinfo import ZoneInfo
 
 from bot.business import BusinessSettings
-from bot.domain.calendar_links import google_calendar_url
 from bot.notify import notice_codec
 from bot.notify.dispatcher import Drop
 from bot.outbound import Button, OutboundMessage
@@ -27,7 +26,7 @@ from handlers.agenda_callbacks import AgendaSettings, ShowAgenda
 from handlers.i18n import N_, Texts
 from handlers.language import texts_for_chat
 from handlers.limits import MAX_MESSAGE, shorten, visible_len
-from handlers.outputs import ics_attachment
+from handlers.outputs import calendar_url, ics_attachment
 from storage.notifications import Notification
 from storage.records import BookingRecord, from_epoch
 
@@ -207,17 +206,7 @@ class QueueRenderer:
         if not booking.is_active:
             return Drop("cancelled")
         details = render.booking_details(t, booking, business.tz, address=business.address)
-        url = google_calendar_url(
-            title=f"{booking.service_name} – {business.name}",
-            start=booking.start,
-            end=booking.end,
-            details=t._(
-                "{service} with {staff}. Booked via Telegram.",
-                service=booking.service_name,
-                staff=booking.staff_name,
-            ),
-            location=business.address,
-        )
+        url = calendar_url(t, booking, business)
         return [
             OutboundMessage(
                 chat_id=booking.customer_telegram_id,

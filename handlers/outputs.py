@@ -83,11 +83,9 @@ async def send_ics(
     )
 
 
-def calendar_button(
-    t: Texts, booking: BookingRecord, business: BusinessSettings
-) -> InlineKeyboardButton:
-    """The 'Add to Google Calendar' URL button."""
-    url = google_calendar_url(
+def calendar_url(t: Texts, booking: BookingRecord, business: BusinessSettings) -> str:
+    """Google Calendar's "add this event" link for the booking."""
+    return google_calendar_url(
         title=f"{booking.service_name} – {business.name}",
         start=booking.start,
         end=booking.end,
@@ -98,7 +96,15 @@ def calendar_button(
         ),
         location=business.address,
     )
-    return InlineKeyboardButton(t._("📅 Add to Google Calendar"), url=url)
+
+
+def calendar_button(
+    t: Texts, booking: BookingRecord, business: BusinessSettings
+) -> InlineKeyboardButton:
+    """The 'Add to Google Calendar' URL button."""
+    return InlineKeyboardButton(
+        t._("📅 Add to Google Calendar"), url=calendar_url(t, booking, business)
+    )
 
 
 async def send_confirmation(update: Update, context: BotContext, booking: BookingRecord) -> None:

@@ -15,12 +15,14 @@ start again" answer instead of acting on a stale step. It survives restarts like
 from __future__ import annotations
 
 import functools
+import warnings
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
 from telegram import Update
 from telegram.ext import BaseHandler, ConversationHandler, filters
+from telegram.warnings import PTBUserWarning
 
 from handlers.context import BotContext
 
@@ -157,3 +159,35 @@ def with_timeout(
         if id(handler) not in wrapped:
             handler.callback = _fresh(handler.callback, name)
             wrapped.add(id(handler))
+
+
+def persistent_conversation(
+    *,
+    name: str,
+    entry_points: list[BaseHandler[Update, BotContext, Any]],
+    states: dict[object, list[BaseHandler[Update, BotContext, Any]]],
+    fallbacks: list[BaseHandler[Update, BotContext, Any]],
+    timeout: timedelta,
+    on_timeout: Callback,
+) -> ConversationHandler[BotContext]:
+    """A conversation that survives restarts (persistent, re-entered by its entry points)
+    and ends after `timeout` of idleness on the bot's clock (see `with_timeout`)."""
+    with_timeout(
+        name=name,
+        entry_points=entry_points,
+        states=states,
+        fallbacks=fallbacks,
+        timeout=timeout,
+        on_timeout=on_timeout,
+    )
+    with warnings.catch_warnings():
+        # PTB warns that per_message=False tracks callback queries per chat: intended here.
+        warnings.filterwarnings("ignore", category=PTBUserWarning)
+        return ConversationHandler(
+            entry_points=entry_points,
+            states=states,
+            fallbacks=fallbacks,
+            allow_reentry=True,
+            persistent=True,
+            name=name,
+        )

@@ -39,6 +39,18 @@ def _retry_after(err: RetryAfter) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
+def inline_markup(message: OutboundMessage) -> InlineKeyboardMarkup | None:
+    """The message's buttons as Telegram's inline keyboard (None without buttons)."""
+    if not message.buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(b.text, url=b.url, callback_data=b.callback_data) for b in row]
+            for row in message.buttons
+        ]
+    )
+
+
 class TelegramSender:
     """A runtime part: its Bot starts with the bot and stops with it."""
 
@@ -61,19 +73,7 @@ class TelegramSender:
         await self.bot.shutdown()
 
     async def send_text(self, message: OutboundMessage) -> SendResult:
-        markup = (
-            InlineKeyboardMarkup(
-                [
-                    [
-                        InlineKeyboardButton(b.text, url=b.url, callback_data=b.callback_data)
-                        for b in row
-                    ]
-                    for row in message.buttons
-                ]
-            )
-            if message.buttons
-            else None
-        )
+        markup = inline_markup(message)
         return await self._call(
             self.bot.send_message(
                 message.chat_id, message.html, parse_mode=ParseMode.HTML, reply_markup=markup

@@ -7,7 +7,6 @@ old button works and re-enters); text steps take only text meant for this conver
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any
@@ -20,7 +19,6 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
-from telegram.warnings import PTBUserWarning
 
 from handlers import callbacks as cb
 from handlers.booking import browse, confirm, contact, typed
@@ -41,7 +39,7 @@ from handlers.context import BotContext
 from handlers.i18n import N_
 from handlers.language import texts_of
 from handlers.prompt import State
-from handlers.routing import TextFor, with_timeout
+from handlers.routing import TextFor, persistent_conversation
 
 TIMEOUT = timedelta(hours=1)
 
@@ -142,7 +140,7 @@ def booking_conversation(
         _cq(confirm.abort, cb.Abort),
         *steps,
     ]
-    with_timeout(
+    return persistent_conversation(
         name=CONVERSATION,
         entry_points=entry_points,
         states=states,
@@ -150,13 +148,3 @@ def booking_conversation(
         timeout=TIMEOUT,
         on_timeout=start_over,
     )
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", category=PTBUserWarning)
-        return ConversationHandler(
-            entry_points=entry_points,
-            states=states,
-            fallbacks=fallbacks,
-            allow_reentry=True,
-            persistent=True,
-            name=CONVERSATION,
-        )

@@ -13,7 +13,6 @@ anyone else gets what an unknown command or an expired button gets.
 from __future__ import annotations
 
 import logging
-import warnings
 from datetime import datetime, time, timedelta
 from html import escape
 from typing import Any
@@ -27,7 +26,6 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
-from telegram.warnings import PTBUserWarning
 
 from bot.admin.config import Invalid
 from bot.booking import SlotUnavailable
@@ -38,7 +36,7 @@ from handlers.keyboards import button
 from handlers.language import texts_of
 from handlers.menus import has_seen, publish_menu
 from handlers.prompt import State
-from handlers.routing import TextFor, expect_text, stop_expecting, with_timeout
+from handlers.routing import TextFor, expect_text, persistent_conversation, stop_expecting
 from handlers.settings import parse
 from handlers.settings.actions import ACTIONS, outcome_note
 from handlers.settings.catalog_screens import booking_view
@@ -473,7 +471,7 @@ def settings_conversation(user_data: Any) -> ConversationHandler[BotContext]:
     fallbacks: list[BaseHandler[Update, BotContext, Any]] = [
         CommandHandler("cancel", cancel_question, filters=ours)
     ]
-    with_timeout(
+    return persistent_conversation(
         name=CONVERSATION,
         entry_points=entry_points,
         states=states,
@@ -481,13 +479,3 @@ def settings_conversation(user_data: Any) -> ConversationHandler[BotContext]:
         timeout=TIMEOUT,
         on_timeout=expired,
     )
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", category=PTBUserWarning)
-        return ConversationHandler(
-            entry_points=entry_points,
-            states=states,
-            fallbacks=fallbacks,
-            allow_reentry=True,
-            persistent=True,
-            name=CONVERSATION,
-        )
