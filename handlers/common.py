@@ -102,9 +102,13 @@ async def answer(
 
 
 async def help_text(update: Update, context: BotContext) -> str:
-    """The commands this user can use: everyone's, then staff's and admins' if they are."""
+    """The commands this user can use (everyone's, then staff's and admins' if they are),
+    and how to reach the business."""
     t = await texts_of(update, context)
     parts = [t._(render.HELP)]
+    contact = render.business_contact(t, await context.services.booking.business())
+    if contact:
+        parts.append(contact)
     user = update.effective_user
     if user is not None:
         services = context.services

@@ -111,12 +111,15 @@ def booking_details(t: Texts, booking: BookingRecord, tz: ZoneInfo, *, address: 
 
 
 def business_contact(t: Texts, business: BusinessSettings) -> str:
-    """How to reach the business ('☎️ +358 40 123 4567 · @salon'), or '' if nothing is set."""
+    """How to reach the business ('☎️ Contact us: +358 40 123 4567 · @salon · hi@salon.fi'),
+    or '' if nothing is set."""
     ways = []
     if business.contact_phone:
         ways.append(escape(shorten(business.contact_phone, CONTACT_LIMIT)))
     if business.contact_telegram:
         ways.append("@" + escape(shorten(business.contact_telegram, CONTACT_LIMIT)))
+    if business.contact_email:
+        ways.append(escape(shorten(business.contact_email, CONTACT_LIMIT)))
     return t._("☎️ Contact us: {ways}", ways=" · ".join(ways)) if ways else ""
 
 

@@ -107,6 +107,38 @@ async def _q_address(v: Viewer) -> str:
     )
 
 
+async def _q_contact_phone(v: Viewer) -> str:
+    b = await v.services.booking.business()
+    return v.t._(
+        "Type the phone number customers can call (now: {value}).\n"
+        "Example: +358 40 123 4567. Type - to remove it.",
+        value=escape(b.contact_phone) or "—",
+    )
+
+
+async def _q_contact_telegram(v: Viewer) -> str:
+    b = await v.services.booking.business()
+    return v.t._(
+        "Type the Telegram username customers can write to (now: {value}).\n"
+        "Example: @studio_bella. Type - to remove it.",
+        value=escape("@" + b.contact_telegram if b.contact_telegram else "—"),
+    )
+
+
+async def _q_contact_email(v: Viewer) -> str:
+    b = await v.services.booking.business()
+    return v.t._(
+        "Type the e-mail address customers can write to; it is also the organizer of the "
+        "calendar files (now: {value}).\nExample: hello@studio.example. Type - to remove it.",
+        value=escape(b.contact_email) or "—",
+    )
+
+
+def _contact_detail(v: Viewer, text: str) -> str:
+    value = parse.text_value(v.t, text, most=64)
+    return "" if value == "-" else value
+
+
 async def _q_zone(v: Viewer) -> str:
     b = await v.services.booking.business()
     return v.t._("Type the time zone (now: {value}).\nExample: Europe/Helsinki", value=b.timezone)
@@ -518,6 +550,9 @@ FIELDS: dict[str, Field] = {
         _q_name, lambda v, s: parse.text_value(v.t, s, most=parse.MAX_NAME), "name"
     ),
     "address": _business_field(_q_address, _address, "address"),
+    "bizphone": _business_field(_q_contact_phone, _contact_detail, "contact_phone"),
+    "biztelegram": _business_field(_q_contact_telegram, _contact_detail, "contact_telegram"),
+    "bizemail": _business_field(_q_contact_email, _contact_detail, "contact_email"),
     "zone": _business_field(_q_zone, lambda v, s: parse.time_zone(v.t, s), "timezone"),
     "horizon": _business_field(
         _q_horizon,

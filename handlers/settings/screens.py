@@ -159,6 +159,19 @@ async def business_screen(v: Viewer, item: int, page: int) -> View | None:
             or t._("off"),
         ),
         t._("Default language: {value}", value=escape(b.default_language)),
+        t._(
+            "How customers reach you: {value}",
+            value=", ".join(
+                escape(way)
+                for way in (
+                    b.contact_phone,
+                    "@" + b.contact_telegram if b.contact_telegram else "",
+                    b.contact_email,
+                )
+                if way
+            )
+            or "—",
+        ),
     ]
     rows = [
         [button(t._("Name"), ask("name")), button(t._("Address"), ask("address"))],
@@ -172,6 +185,11 @@ async def business_screen(v: Viewer, item: int, page: int) -> View | None:
         [
             button(t._("Reminders"), ask("reminders")),
             button(t._("Default language"), ask("language")),
+        ],
+        [
+            button(t._("Our phone"), ask("bizphone")),
+            button(t._("Our Telegram"), ask("biztelegram")),
+            button(t._("Our e-mail"), ask("bizemail")),
         ],
         nav_row(v, "main"),
     ]

@@ -235,7 +235,7 @@ async def test_typed_times_and_days(tg: FakeTelegram, bot: BotRuntime) -> None:
     summary_start = await tap(tg, ann, times, "« Back to days")
     assert "Pick a day" in summary_start["text"]
     tomorrow = await say(tg, ann, "tomorrow")  # the clock stands on Monday
-    assert f"Free times on Tuesday, November {TUESDAY.day}" in tomorrow["text"]
+    assert f"Free times on Tuesday, {TUESDAY:%B} {TUESDAY.day}" in tomorrow["text"]
     await say(tg, ann, "/start")
     week = await reach_step(tg, ann, "day")
     friday = await say(tg, ann, "Friday")

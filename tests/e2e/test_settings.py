@@ -233,3 +233,32 @@ async def test_a_question_left_an_hour_expires(
     assert "That settings step has expired. Send /settings to start again." in str(expired["text"])
     assert bot.services is not None
     assert (await bot.services.booking.business()).name == "Test Salon"
+
+
+async def test_how_customers_reach_the_business_is_set_in_chat_and_shown_to_them(
+    tg: FakeTelegram, bot: BotRuntime
+) -> None:
+    admin = tg.user(ADMIN_ID, first_name="Ada")
+    screen = await open_business(tg, admin)
+    screen = await answer_business(tg, admin, screen, "Our phone", "+358 40 765 4321")
+    screen = await answer_business(tg, admin, screen, "Our Telegram", "@salon_nova")
+    await tap(tg, admin, screen, "Our e-mail")
+    refused = await say(tg, admin, "not an address")
+    assert "Not saved" in str(refused["text"]) or "Please try again" in str(refused["text"])
+    screen = await say(tg, admin, "hello@nova.example")
+    shown = "+358 40 765 4321, @salon_nova, hello@nova.example"
+    assert f"How customers reach you: {shown}" in str(screen["text"])
+    assert bot.services is not None
+    business = await bot.services.booking.business()
+    assert (business.contact_phone, business.contact_telegram, business.contact_email) == (
+        "+358 40 765 4321",
+        "salon_nova",
+        "hello@nova.example",
+    )
+    # Customers are told how to reach the business, at once.
+    customer = tg.user(7350, first_name="Cy")
+    helped = await say(tg, customer, "/help")
+    assert "Contact us: +358 40 765 4321 · @salon_nova · hello@nova.example" in str(helped["text"])
+    # "-" removes a value.
+    screen = await answer_business(tg, admin, screen, "Our e-mail", "-")
+    assert (await bot.services.booking.business()).contact_email == ""
