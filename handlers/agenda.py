@@ -1,5 +1,6 @@
 """/agenda for staff: today, tomorrow or this week's bookings, and the daily agenda's choices
-(the local time it comes at, every day or only on days with bookings, or off).
+(the local time it comes at, every day or only on days with bookings, or off, and the staff
+member's own time zone, typed in `handlers.agenda_zone`).
 
 Also the handler that notices a user who blocked the bot writing again, so queued messages
 reach them again.
@@ -7,20 +8,29 @@ reach them again.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, TypeHandler
 
+from bot.notify.planner import staff_zone
 from bot.outbound import Button
 from handlers import callbacks as cb
-from handlers.agenda_callbacks import AgendaModeChoice, AgendaSettings, AgendaTime, ShowAgenda
+from handlers.agenda_callbacks import (
+    AgendaModeChoice,
+    AgendaSettings,
+    AgendaTime,
+    AgendaZoneAsk,
+    ShowAgenda,
+)
 from handlers.common import answer, show, unknown_command
 from handlers.context import BotContext
 from handlers.i18n import Texts
 from handlers.language import texts_of
-from handlers.notify_texts import agenda_keyboard, agenda_text, day_bounds
+from handlers.notify_texts import agenda_keyboard, agenda_text, day_bounds, zone_note
 from storage.notifications import AgendaMode, AgendaPreference
 from storage.records import BookingRecord, StaffRecord
 
@@ -35,7 +45,7 @@ def _markup(rows: tuple[tuple[Button, ...], ...]) -> InlineKeyboardMarkup:
     )
 
 
-async def _staff(update: Update, context: BotContext, t: Texts) -> StaffRecord | None:
+async def staff_of(update: Update, context: BotContext, t: Texts) -> StaffRecord | None:
     user = update.effective_user
     staff = (
         await context.services.booking.catalog.staff_by_telegram_id(user.id)
@@ -52,14 +62,16 @@ async def agenda(update: Update, context: BotContext) -> None:
     """/agenda or its Today / Tomorrow / This week buttons."""
     await answer(update, context)
     t = await texts_of(update, context)
-    staff = await _staff(update, context, t)
+    staff = await staff_of(update, context, t)
     if staff is None:
         return
     query = update.callback_query
     pressed = cb.parse(query.data) if query is not None else None
     which = pressed.which if isinstance(pressed, ShowAgenda) else "today"
     services = context.services
-    tz = (await services.booking.business()).tz
+    business_zone = (await services.booking.business()).tz
+    preference = await services.notifications.agenda_preference(staff.id)
+    tz = staff_zone(preference, business_zone)
     today = services.clock.now().astimezone(tz).date()
     if which == "tomorrow":
         days = [today + timedelta(days=1)]
@@ -76,6 +88,7 @@ async def agenda(update: Update, context: BotContext) -> None:
     by_day: dict[date, list[BookingRecord]] = {day: [] for day in days}
     for booking in bookings:
         by_day.setdefault(booking.start.astimezone(tz).date(), []).append(booking)
+    heading += zone_note(t, tz, business_zone)
     text = agenda_text(t, heading, list(by_day.items()), tz)
     await show(update, context, text, _markup(agenda_keyboard(t)))
 
@@ -96,7 +109,7 @@ async def agenda_settings(update: Update, context: BotContext) -> None:
     """The daily agenda's choices, and a change to them."""
     await answer(update, context)
     t = await texts_of(update, context)
-    staff = await _staff(update, context, t)
+    staff = await staff_of(update, context, t)
     if staff is None:
         return
     services = context.services
@@ -104,14 +117,23 @@ async def agenda_settings(update: Update, context: BotContext) -> None:
     query = update.callback_query
     pressed = cb.parse(query.data) if query is not None else None
     if isinstance(pressed, AgendaTime) and pressed.minute in AGENDA_TIMES:
-        preference = AgendaPreference(pressed.minute, preference.mode)
+        preference = replace(preference, minute=pressed.minute)
     elif isinstance(pressed, AgendaModeChoice) and pressed.mode in MODES:
-        preference = AgendaPreference(preference.minute, pressed.mode)  # type: ignore[arg-type]
+        preference = replace(preference, mode=pressed.mode)  # type: ignore[arg-type]
     if isinstance(pressed, AgendaTime | AgendaModeChoice):
         await services.notifications.set_agenda_preference(
             staff.id, preference, now=services.clock.now()
         )
-    tz = (await services.booking.business()).tz
+    business_zone = (await services.booking.business()).tz
+    text, markup = settings_screen(t, preference, business_zone)
+    await show(update, context, text, markup)
+
+
+def settings_screen(
+    t: Texts, preference: AgendaPreference, business_zone: ZoneInfo
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The daily agenda's choices as they stand: the text and its buttons."""
+    tz = staff_zone(preference, business_zone)
     times = [
         Button(
             text=("• " if m == preference.minute else "") + f"{m // 60:02d}:{m % 60:02d}",
@@ -135,14 +157,21 @@ async def agenda_settings(update: Update, context: BotContext) -> None:
         *(tuple(times[i : i + 5]) for i in range(0, len(times), 5)),
         (modes[0], modes[1]),
         (modes[2],),
+        (Button(text=t._("🌍 Time zone"), callback_data=AgendaZoneAsk().pack()),),
         (Button(text=t._("« Agenda"), callback_data=ShowAgenda(cb.Token("today")).pack()),),
     )
+    if tz.key == business_zone.key:
+        zone_line = t._("Your time zone: <b>{zone}</b> (the business's).", zone=tz.key)
+    else:
+        zone_line = t._("Your time zone: <b>{zone}</b>.", zone=tz.key)
     text = (
         _state(t, preference)
+        + "\n"
+        + zone_line
         + "\n\n"
         + t._("Pick the time ({zone}) and when it comes:", zone=tz.key)
     )
-    await show(update, context, text, _markup(rows))
+    return text, _markup(rows)
 
 
 async def wrote_again(update: Update, context: BotContext) -> None:

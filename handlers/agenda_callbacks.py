@@ -41,3 +41,19 @@ class AgendaModeChoice(cb.Callback):
 
     prefix: ClassVar[str] = "agendamode"
     mode: cb.Token
+
+
+@cb.register
+@dataclass(frozen=True, slots=True)
+class AgendaZoneAsk(cb.Callback):
+    """Ask the staff member to type their time zone."""
+
+    prefix: ClassVar[str] = "agendazone"
+
+
+@cb.register
+@dataclass(frozen=True, slots=True)
+class AgendaZoneReset(cb.Callback):
+    """Use the business's time zone again."""
+
+    prefix: ClassVar[str] = "agendazonereset"

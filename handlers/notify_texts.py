@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from bot.business import BusinessSettings
 from bot.notify import notice_codec
 from bot.notify.dispatcher import Drop
+from bot.notify.planner import staff_zone
 from bot.outbound import Button, OutboundMessage
 from bot.services import Services
 from handlers import callbacks as cb
@@ -45,8 +46,16 @@ WHO: dict[str, str] = {
 
 
 def when(t: Texts, moment: datetime, tz: ZoneInfo) -> str:
-    """A moment in the business zone, the zone named: 'Tue, Nov 24, 2026, 14:30 (Helsinki time)'."""
+    """A moment in the zone `tz`, the zone named: 'Tue, Nov 24, 2026, 14:30 (Helsinki time)'."""
     return render.when_in_zone(t, moment, tz)
+
+
+def zone_note(t: Texts, tz: ZoneInfo, business_zone: ZoneInfo) -> str:
+    """The line under an agenda's heading naming the staff member's own zone ('' when the
+    agenda is in the business's zone, as it always was)."""
+    if tz.key == business_zone.key:
+        return ""
+    return "\n" + t._("🌍 All times are {zone}.", zone=t.zone(tz))
 
 
 def _contact(t: Texts, booking: BookingRecord) -> str:
@@ -154,7 +163,8 @@ class QueueRenderer:
         if item.kind == "confirmation":
             return self._confirmation(item, t, business, booking)
         if item.kind == "staff_change":
-            return [self._staff_change(item, t, business, booking)]
+            tz = await self._staff_zone(booking.staff_id, business)
+            return [self._staff_change(item, t, tz, booking)]
         return Drop("unknown kind")
 
     async def _reminder(
@@ -219,10 +229,14 @@ class QueueRenderer:
             )
         ]
 
+    async def _staff_zone(self, staff_id: int, business: BusinessSettings) -> ZoneInfo:
+        preference = await self._services.notifications.agenda_preference(staff_id)
+        return staff_zone(preference, business.tz)
+
     def _staff_change(
-        self, item: Notification, t: Texts, business: BusinessSettings, booking: BookingRecord
+        self, item: Notification, t: Texts, tz: ZoneInfo, booking: BookingRecord
     ) -> OutboundMessage:
-        tz = business.tz
+        """A staff member's message about their booking, in their zone."""
         action = item.payload.get("action")
         service = escape(shorten(booking.service_name, NAME_LIMIT))
         previous = item.payload.get("previous_start")
@@ -274,7 +288,7 @@ class QueueRenderer:
         if preference.mode == "off":
             return Drop("off")
         day = date.fromisoformat(day_text)
-        tz = business.tz
+        tz = staff_zone(preference, business.tz)
         bookings = await services.booking.bookings.of_staff(staff_id, *day_bounds(day, tz))
         if not bookings and preference.mode == "busy":
             return Drop("no bookings")
@@ -283,6 +297,7 @@ class QueueRenderer:
             "☀️ <b>Good morning!</b> {n} bookings today.",
             len(bookings),
         )
+        heading += zone_note(t, tz, business.tz)
         return [
             OutboundMessage(
                 chat_id=item.chat_id or 0,

@@ -27,6 +27,7 @@ from handlers import booking, common, menus
 from handlers import callbacks as cb
 from handlers.admin import admin_handlers
 from handlers.agenda import agenda_handlers, unblock_handler
+from handlers.agenda_zone import agenda_zone_conversation
 from handlers.context import BotApplication
 from handlers.errors import on_error
 from handlers.language_menu import language_handlers
@@ -39,7 +40,11 @@ NOT_PRIVATE = ~filters.ChatType.PRIVATE
 
 def conversations(app: BotApplication) -> list[BaseHandler[Any, Any, Any]]:
     """The conversation handlers, in priority order."""
-    return [booking.booking_conversation(app.user_data), settings_conversation(app.user_data)]
+    return [
+        booking.booking_conversation(app.user_data),
+        settings_conversation(app.user_data),
+        agenda_zone_conversation(app.user_data),
+    ]
 
 
 def register_handlers(app: BotApplication) -> None:

@@ -68,10 +68,12 @@ class Notification:
 
 @dataclass(frozen=True, slots=True)
 class AgendaPreference:
-    """When a staff member gets the daily agenda (local minutes after midnight) and how."""
+    """When a staff member gets the daily agenda (local minutes after midnight) and how, and
+    the IANA zone their agenda and booking messages use (None: the business's zone)."""
 
     minute: int = 8 * 60
     mode: AgendaMode = "daily"
+    timezone: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -380,9 +382,12 @@ class NotificationRepository:
     async def agenda_preferences(self) -> dict[int, AgendaPreference]:
         """Every stored choice by staff id (staff without one get `AgendaPreference()`)."""
         rows = await self._db.reader.execute_fetchall(
-            "SELECT staff_id, minute, mode FROM agenda_preferences"
+            "SELECT staff_id, minute, mode, timezone FROM agenda_preferences"
         )
-        return {int(r["staff_id"]): AgendaPreference(r["minute"], r["mode"]) for r in rows}
+        return {
+            int(r["staff_id"]): AgendaPreference(r["minute"], r["mode"], r["timezone"])
+            for r in rows
+        }
 
     async def agenda_preference(self, staff_id: int) -> AgendaPreference:
         """One staff member's choice (the default if none is stored)."""
@@ -396,10 +401,11 @@ class NotificationRepository:
         stamp = to_epoch(now)
         async with self._db.transaction() as tx:
             await tx.execute(
-                "INSERT INTO agenda_preferences (staff_id, minute, mode, updated_at) "
-                "VALUES (?, ?, ?, ?) ON CONFLICT (staff_id) DO UPDATE SET "
-                "minute = excluded.minute, mode = excluded.mode, updated_at = excluded.updated_at",
-                (staff_id, preference.minute, preference.mode, stamp),
+                "INSERT INTO agenda_preferences (staff_id, minute, mode, timezone, updated_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (staff_id) DO UPDATE SET "
+                "minute = excluded.minute, mode = excluded.mode, "
+                "timezone = excluded.timezone, updated_at = excluded.updated_at",
+                (staff_id, preference.minute, preference.mode, preference.timezone, stamp),
             )
             # Deleted, not dropped: the day's key is free for the agenda at the new time (one
             # already sent keeps its row, so a day never gets two).

@@ -6,7 +6,8 @@ customer's reminders (the booking's earlier ones dropped) and, for a booking the
 made, a confirmation that goes out only if the reply never did (a crash between storing the
 booking and answering). Reminders whose time had already passed when the change was made are
 skipped. `plan_agendas` queues each linked staff member's agenda for today and the next
-`AGENDA_DAYS_AHEAD` days at their local time; one is queued only while its time is still
+`AGENDA_DAYS_AHEAD` days at their local time, in their own zone if they chose one (the
+business's otherwise), days ending at midnight there; one is queued only while its time is still
 ahead, so after downtime (up to that many days) the agenda queued before goes out late
 (until its day ends) and a newly linked staff member starts with the next one.
 """
@@ -14,12 +15,14 @@ ahead, so after downtime (up to that many days) the agenda queued before goes ou
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.booking import BookingService
 from bot.clock import Clock
 from storage.notifications import (
     BULK,
     PROMPT,
+    AgendaPreference,
     NewNotification,
     Notification,
     NotificationRepository,
@@ -42,6 +45,17 @@ def reminder_key(booking_id: str, offset: timedelta, start: datetime) -> str:
 def confirmation_key(booking_id: str) -> str:
     """The dedupe key of a booking's confirmation."""
     return f"confirm:{booking_id}"
+
+
+def staff_zone(preference: AgendaPreference | None, business_zone: ZoneInfo) -> ZoneInfo:
+    """The zone a staff member's agenda and booking messages use: their own choice, else (or
+    if the stored name is no longer known) the business's."""
+    if preference is None or not preference.timezone:
+        return business_zone
+    try:
+        return ZoneInfo(preference.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return business_zone
 
 
 class Planner:
@@ -130,9 +144,8 @@ class Planner:
     async def plan_agendas(self) -> int:
         """Queue the daily agendas still ahead in the next days; how many were new."""
         now = self._clock.now()
-        tz = (await self._booking.business()).tz
+        business_zone = (await self._booking.business()).tz
         preferences = await self._queue.agenda_preferences()
-        today = now.astimezone(tz).date()
         rows = []
         for staff in await self._booking.catalog.all_staff():
             if not staff.active or staff.telegram_user_id is None:
@@ -141,6 +154,8 @@ class Planner:
             minute, mode = (preference.minute, preference.mode) if preference else (480, "daily")
             if mode == "off":
                 continue
+            tz = staff_zone(preference, business_zone)
+            today = now.astimezone(tz).date()
             for ahead in range(AGENDA_DAYS_AHEAD + 1):
                 day = today + timedelta(days=ahead)
                 due = datetime.combine(day, time(minute // 60, minute % 60), tzinfo=tz)
