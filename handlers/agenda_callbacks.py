@@ -48,7 +48,7 @@ class AgendaModeChoice(cb.Callback):
 class AgendaZoneAsk(cb.Callback):
     """Ask the staff member to type their time zone."""
 
-    prefix: ClassVar[str] = "agendazone"
+    prefix: ClassVar[str] = "agendatz"
 
 
 @cb.register
@@ -56,4 +56,4 @@ class AgendaZoneAsk(cb.Callback):
 class AgendaZoneReset(cb.Callback):
     """Use the business's time zone again."""
 
-    prefix: ClassVar[str] = "agendazonereset"
+    prefix: ClassVar[str] = "agendatzbiz"

@@ -1,11 +1,12 @@
 """The queue and its planner over a real database, the clock moved through the seam:
 reminders at the business's offsets (skipped when already past at booking time, replanned on a
 move, dropped on a cancel), one row per dedupe key, claims and expiry, agendas at 08:00 local
-on both DST days."""
+on both DST days, also in a staff member's own zone."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from bot.booking import BookingService, Contact
 from bot.clock import ManualClock
@@ -193,6 +194,56 @@ async def test_agenda_at_eight_local_on_both_dst_days(salon_db: Database) -> Non
     assert (local.hour, local.minute, local.utcoffset()) == (8, 0, timedelta(hours=2))
     # The day before each change, 08:00 is at another UTC hour: the wall clock is kept.
     assert helsinki(spring - timedelta(days=1), 8).hour != helsinki(spring, 8).hour
+
+
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+def _new_york(day: date, hh: int, mm: int = 0) -> datetime:
+    return datetime.combine(day, time(hh, mm), tzinfo=NEW_YORK).astimezone(UTC)
+
+
+async def _agenda_expiries(db: Database) -> dict[str, datetime]:
+    rows = await db.reader.execute_fetchall(
+        "SELECT dedupe_key, expires_at FROM notifications WHERE kind = 'agenda'"
+    )
+    return {r[0].rsplit(":", 1)[1]: datetime.fromtimestamp(r[1], UTC) for r in rows}
+
+
+async def test_agenda_in_the_staff_members_own_zone_on_both_us_dst_days(
+    salon_db: Database,
+) -> None:
+    # The salon is in Helsinki; Anna lives in New York, whose clocks change on other days
+    # (second Sunday of March, first Sunday of November) than Helsinki's.
+    spring, autumn = date(2027, 3, 14), date(2027, 11, 7)
+    clock = ManualClock(_new_york(spring - timedelta(days=1), 9))
+    service = make_service(salon_db, clock)
+    queue = NotificationRepository(salon_db)
+    planner = Planner(queue=queue, booking=service, clock=clock)
+    anna = await _link_anna(salon_db, clock)
+    await queue.set_agenda_preference(
+        anna, AgendaPreference(8 * 60, "daily", "America/New_York"), now=clock.now()
+    )
+    await planner.plan_agendas()
+    dues = await _agenda_dues(salon_db)
+    # Saturday's 08:00 in New York had passed; Sunday's is the first, at 08:00 New York time.
+    assert next(iter(dues)) == spring.isoformat()
+    assert dues[spring.isoformat()] == _new_york(spring, 8)
+    local = dues[spring.isoformat()].astimezone(NEW_YORK)
+    assert (local.hour, local.minute, local.utcoffset()) == (8, 0, timedelta(hours=-4))
+    assert dues[spring.isoformat()] != helsinki(spring, 8)
+    # The day ends at midnight in New York (23 hours after it began, on the change day).
+    expiries = await _agenda_expiries(salon_db)
+    assert expiries[spring.isoformat()] == _new_york(spring + timedelta(days=1), 0)
+    clock.set(_new_york(autumn - timedelta(days=1), 9))
+    await planner.plan_agendas()
+    local = (await _agenda_dues(salon_db))[autumn.isoformat()].astimezone(NEW_YORK)
+    assert (local.hour, local.minute, local.utcoffset()) == (8, 0, timedelta(hours=-5))
+    # Back to the business's zone: the agendas are planned again at 08:00 in Helsinki.
+    await queue.set_agenda_preference(anna, AgendaPreference(8 * 60, "daily"), now=clock.now())
+    await planner.plan_agendas()
+    later = autumn + timedelta(days=1)
+    assert (await _agenda_dues(salon_db))[later.isoformat()] == helsinki(later, 8)
 
 
 async def test_agenda_choices_replan_and_off_queues_nothing(
