@@ -27,6 +27,7 @@ from handlers.agenda_callbacks import AgendaSettings, AgendaZoneAsk, AgendaZoneR
 from handlers.common import answer, send, show
 from handlers.context import BotContext
 from handlers.language import texts_of
+from handlers.limits import shorten
 from handlers.routing import TextFor, expect_text, persistent_conversation
 from handlers.settings.parse import time_zone
 
@@ -35,6 +36,8 @@ TYPING = "typing"
 TIMEOUT = timedelta(hours=1)
 END = ConversationHandler.END
 SAME_AS_BUSINESS = "-"
+# Zone names are short; a longer text is echoed cut (it cannot be a zone anyway).
+ECHO_LIMIT = 64
 State = object
 
 
@@ -90,7 +93,7 @@ async def typed_zone(update: Update, context: BotContext) -> State:
         return await _store(update, context, None)
     t = await texts_of(update, context)
     try:
-        zone = time_zone(t, text)
+        zone = time_zone(t, shorten(text, ECHO_LIMIT))
     except ValueError as err:
         again = t._("Please type the time zone again, or - for the business's zone.")
         await send(update, context, f"{escape(str(err))} {again}")

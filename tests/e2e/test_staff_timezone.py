@@ -104,5 +104,7 @@ async def test_staff_member_in_new_york_gets_agenda_and_messages_in_her_zone(
         question = await tap(tg, anna, choices, "🌍 Time zone")
         choices = await say(tg, anna, "helsinky")
         assert "Did you mean Europe/Helsinki?" in choices["text"]
+        long = await say(tg, anna, "x" * 4000)  # echoed cut, the answer fits one message
+        assert "is not a time zone I know" in long["text"] and len(long["text"]) < 300
         choices = await say(tg, anna, "-")
         assert "(the business's)" in choices["text"]

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from bot.booking import BookingService, Contact
 from bot.clock import ManualClock
-from bot.notify.planner import Planner, confirmation_key
+from bot.notify.planner import Planner, confirmation_key, staff_zone
 from storage.bookings import Booked, Changed
 from storage.catalog import CatalogRepository
 from storage.db import Database
@@ -267,3 +267,10 @@ async def test_agenda_choices_replan_and_off_queues_nothing(
     await queue.set_agenda_preference(anna, AgendaPreference(9 * 60, "off"), now=clock.now())
     await planner.plan_agendas()
     assert await _agenda_dues(salon_db) == {}
+
+
+def test_staff_zone_falls_back_to_the_business_zone() -> None:
+    assert staff_zone(None, HELSINKI) is HELSINKI
+    assert staff_zone(AgendaPreference(), HELSINKI) is HELSINKI
+    assert staff_zone(AgendaPreference(timezone="Mars/Olympus"), HELSINKI) is HELSINKI
+    assert staff_zone(AgendaPreference(timezone="America/New_York"), HELSINKI) == NEW_YORK
