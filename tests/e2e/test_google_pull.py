@@ -592,3 +592,27 @@ async def test_doctor_shows_waiting_changes_sync_state_and_push_channels(
     lines = [c.line() for c in await run_doctor(pushbot.settings)]
     (synced,) = [line for line in lines if f"Anna: calendar {ANNA_CAL}:" in line]
     assert "synced (state updated" in synced and "push channel until" in synced
+
+
+async def test_a_notification_whose_sync_fails_drops_the_cache(
+    tg: FakeTelegram, google: FakeGoogle, pushbot: BotRuntime, anna_google: Account
+) -> None:
+    await connect_anna(tg, google, anna_google)
+    pull = pushbot.pull
+    assert pull is not None
+    await pull.run_once()
+    await google.drain_push()
+    booking = await book(tg, pushbot, tg.user(740, first_name="Ann"), "13:00")
+    await deliver(pushbot, google, booking)  # the bot wrote: a notification now is judged
+    await google.drain_push()
+    await pull.run_once()
+    # Anna blocks 15:00 within the echo window, and Google fails the listing that would have
+    # told a foreign change from the echo: unsure, the bot drops the cache.
+    google.fail_next("calendar.events.list", 503, times=3)
+    google.user_add_event(ANNA_CAL, helsinki(TUESDAY, 15), helsinki(TUESDAY, 16), summary="Gym")
+    await google.drain_push()
+    await pull.run_once()
+    before = len(google.calls_of("calendar.freebusy.query"))
+    times = await reach_step(tg, tg.user(741, first_name="Bea"), "time")
+    assert len(google.calls_of("calendar.freebusy.query")) == before + 1
+    assert "15:00" not in buttons(times) and "16:00" in buttons(times)
